@@ -1,0 +1,6 @@
+#pragma once
+
+namespace samq {
+// The samq library version ("MAJOR.MINOR.PATCH").
+const char* version();
+}  // namespace samq
