@@ -11,8 +11,10 @@
 namespace samq::onnx {
 
 struct ExportOptions {
-  // Tensors at least this large go to one external data file "<model file name>.data" beside
-  // the model when the whole model would not fit protobuf's 2 GiB limit; 0 = never external.
+  // Store initializers of at least `external_threshold_bytes` bytes in one external data file
+  // "<model file name>.data" beside the model (offsets 64-byte aligned; written before the model,
+  // both atomically). Without this flag the model is inline unless its tensors exceed ~1.9 GB,
+  // in which case external data is used anyway (protobuf cannot hold more than 2 GiB).
   bool external_data = false;
   size_t external_threshold_bytes = 1024;
 };

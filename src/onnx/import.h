@@ -14,6 +14,11 @@
 
 namespace samq::onnx {
 
+// Attributes the IR does not model (GRAPH, GRAPHS, TENSORS, SPARSE_TENSOR(S), TYPE_PROTO(S)) are
+// kept opaque: `type` is AttrType::kGraph for GRAPH/GRAPHS and kUndefined for the others, and
+// `s` holds the serialized onnx AttributeProto, which export writes back unchanged. Nothing in
+// them is executed. The default domain's long name "ai.onnx" is imported as "" on nodes.
+
 struct ImportOptions {
   // Load external data. When false, tensors whose data is external become zero-filled
   // placeholders of the right dtype/shape and `LoadModel` records them in `missing_external`.

@@ -9,6 +9,7 @@
 #include "passes/verify_and_sort.h"
 #include "runtime/buffer_pool.h"
 #include "runtime/evaluate_node.h"
+#include "runtime/profiler.h"
 #include "runtime/shape_inference.h"
 
 namespace samq::rt {
@@ -50,6 +51,7 @@ struct Session::Impl {
   std::vector<int> input_slots, output_slots;
   size_t num_slots = 0;
   std::shared_ptr<BufferPool> pool = BufferPool::Create();
+  Profiler* profiler = nullptr;  // set_profiler(); null = no timing
 
   Status Compile();
   Status CheckFeed(const ir::ValueInfo& info, const Tensor& t) const;
@@ -61,6 +63,7 @@ const ir::Model& Session::model() const { return impl_->model; }
 const std::vector<ir::ValueInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<ir::ValueInfo>& Session::outputs() const { return impl_->outputs; }
 const std::vector<NodeKernelChoice>& Session::kernel_choices() const { return impl_->choices; }
+void Session::set_profiler(Profiler* profiler) { impl_->profiler = profiler; }
 
 Result<std::unique_ptr<Session>> Session::Create(ir::Model model, const OpRegistry& registry,
                                                  SessionOptions options) {
@@ -227,9 +230,10 @@ Status Session::Impl::CheckFeed(const ir::ValueInfo& info, const Tensor& t) cons
   return Status::Ok();
 }
 
-Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, Tensor>& feeds) {
+Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, Tensor>& feeds) const {
   Impl& m = *impl_;
   set_num_threads(m.options.threads);
+  const auto run_start = m.profiler ? Profiler::Clock::now() : Profiler::Clock::time_point{};
   std::vector<Tensor> slots = m.constants;
   std::set<std::string> fed;
   for (const auto& [name, t] : feeds) {
@@ -254,6 +258,7 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
 
   auto alloc = [pool = m.pool](DType d, const Shape& s) { return pool->Allocate(d, s); };
   for (auto& cn : m.nodes) {
+    const auto node_start = m.profiler ? Profiler::Clock::now() : Profiler::Clock::time_point{};
     const ir::Node& n = *cn.node;
     std::vector<const Tensor*> ins;
     std::vector<TensorType> in_types;
@@ -278,7 +283,9 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
       slots[cn.out_slots[i]] = std::move(outs[i]);
     }
     for (int s : cn.release_after) slots[s] = Tensor();
+    if (m.profiler) m.profiler->Record(&cn - m.nodes.data(), Profiler::Clock::now() - node_start);
   }
+  if (m.profiler) m.profiler->EndRun(Profiler::Clock::now() - run_start);
   std::map<std::string, Tensor> result;
   for (size_t i = 0; i < m.outputs.size(); ++i) result[m.outputs[i].name] = slots[m.output_slots[i]];
   return result;

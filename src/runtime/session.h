@@ -17,6 +17,8 @@
 
 namespace samq::rt {
 
+class Profiler;  // runtime/profiler.h
+
 struct SessionOptions {
   int threads = 0;                      // 0 = all cores
   bool reference_kernels_only = false;  // run every node on its plain reference kernel (oracle)
@@ -41,12 +43,18 @@ class Session {
   ~Session();
 
   // Feeds by input name; returns every graph output by name.
-  Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& feeds);
+  // Const: a run changes nothing observable. Not for concurrent calls on one session (kernels
+  // keep per-shape caches); use one session per thread.
+  Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& feeds) const;
 
   const ir::Model& model() const;  // after optimization passes
   const std::vector<ir::ValueInfo>& inputs() const;   // runtime inputs (not initializers)
   const std::vector<ir::ValueInfo>& outputs() const;
   const std::vector<NodeKernelChoice>& kernel_choices() const;
+
+  // Per-node timing (`samq bench --profile`): while a profiler is attached, every Run records
+  // each node's wall time into it (node i = kernel_choices()[i]). Not owned; null detaches.
+  void set_profiler(Profiler* profiler);
 
  private:
   struct Impl;

@@ -18,7 +18,8 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
-CliResult RunCli(const std::vector<std::string>& args) {
+namespace {
+CliResult Spawn(const std::string& exe, bool search_path, const std::vector<std::string>& args) {
   char out_tmpl[] = "/tmp/samq_cli_out_XXXXXX";
   char err_tmpl[] = "/tmp/samq_cli_err_XXXXXX";
   int out_fd = mkstemp(out_tmpl), err_fd = mkstemp(err_tmpl);
@@ -28,12 +29,13 @@ CliResult RunCli(const std::vector<std::string>& args) {
     dup2(out_fd, 1);
     dup2(err_fd, 2);
     std::vector<char*> argv;
-    std::string exe = SAMQ_CLI_PATH;
-    argv.push_back(exe.data());
+    std::string exe_copy = exe;
+    argv.push_back(exe_copy.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    execv(exe.c_str(), argv.data());
+    if (search_path) execvp(exe.c_str(), argv.data());
+    else execv(exe.c_str(), argv.data());
     _exit(127);
   }
   int status = 0;
@@ -46,6 +48,14 @@ CliResult RunCli(const std::vector<std::string>& args) {
   std::remove(out_tmpl);
   std::remove(err_tmpl);
   return r;
+}
+
+}  // namespace
+
+CliResult RunCli(const std::vector<std::string>& args) { return Spawn(SAMQ_CLI_PATH, false, args); }
+
+CliResult RunProgram(const std::string& program, const std::vector<std::string>& args) {
+  return Spawn(program, true, args);
 }
 
 }  // namespace samq::testing

@@ -14,5 +14,7 @@ struct CliResult {
 
 // Runs the built `samq` with these arguments (no shell: arguments are passed as they are).
 CliResult RunCli(const std::vector<std::string>& args);
+// Runs any program found on PATH (execvp) with these arguments.
+CliResult RunProgram(const std::string& program, const std::vector<std::string>& args);
 
 }  // namespace samq::testing

@@ -17,5 +17,7 @@ using ActionMap = std::map<const CLI::App*, Action>;
 void AddInspectCommand(CLI::App& root, ActionMap& actions);
 void AddRunCommand(CLI::App& root, ActionMap& actions);
 void AddSynthWeightsCommand(CLI::App& root, ActionMap& actions);
+void AddSegmentCommand(CLI::App& root, ActionMap& actions);
+void AddBenchCommand(CLI::App& root, ActionMap& actions);
 
 }  // namespace samq::cli

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   samq::cli::AddInspectCommand(app, actions);
   samq::cli::AddRunCommand(app, actions);
   samq::cli::AddSynthWeightsCommand(app, actions);
+  samq::cli::AddSegmentCommand(app, actions);
+  samq::cli::AddBenchCommand(app, actions);
 
   try {
     app.parse(argc, argv);
