@@ -10,5 +10,5 @@ cmake --build "$BUILD" -j"$JOBS"
 ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" --timeout 1800
 # Bounded fuzzing of the parsers (ONNX, .npy) with libFuzzer; fails on any crash.
 if [ "${SAMQ_SKIP_FUZZ:-0}" != "1" ] && [ -x tests/fuzz/run_fuzzers.sh ]; then
-  FUZZ_SECONDS=${FUZZ_SECONDS:-30} tests/fuzz/run_fuzzers.sh "$BUILD-fuzz"
+  tests/fuzz/run_fuzzers.sh "$BUILD-fuzz" "${FUZZ_SECONDS:-30}"
 fi

@@ -9,9 +9,9 @@
 // outputs (a session's buffer pool recycles them the same way). rt::EvaluateNode runs the node
 // once first, as a check that the op works on this shape. The label names the chosen kernel.
 //
-// Counters: GFLOP/s from the nominal FLOP count of the op (2·M·N·K for matmuls, 2·outputs·(C/g)·kh·kw
-// for convs; for the memory-bound ops a nominal count per element, noted at each case) and
-// bytes/s of the tensors read and written once.
+// Counters: GFLOP (shown per second) from the nominal FLOP count of the op (2·M·N·K for matmuls,
+// 2·outputs·(C/g)·kh·kw for convs; for the memory-bound ops a nominal count per element, noted at
+// each case) and bytes/s of the tensors read and written once.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -127,8 +127,8 @@ void RunCase(benchmark::State& state, NodeCase c) {
   for (const auto& t : c.inputs) bytes += static_cast<int64_t>(t.nbytes());
   for (const auto& t : outputs) bytes += t.defined() ? static_cast<int64_t>(t.nbytes()) : 0;
   state.SetBytesProcessed(state.iterations() * bytes);
-  state.counters["GFLOP/s"] = benchmark::Counter(c.flops * 1e-9 * static_cast<double>(state.iterations()),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["GFLOP"] = benchmark::Counter(c.flops * 1e-9 * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
   state.SetLabel(chosen);
 }
 
@@ -138,15 +138,17 @@ void RunCase(benchmark::State& state, NodeCase c) {
 void BM_MatMul(benchmark::State& state) {
   const int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   NodeCase c{{"matmul", "MatMul", "", {"a", "b"}, {"y"}, {}, ""},
-             {RandomNormal({m, k}, 1), RandomNormal({k, n}, 2, 0.03f)}, {false, true}, 2.0 * m * k * n};
+             {RandomNormal({m, k}, 1), RandomNormal({k, n}, 2, 0.03f)},
+             {false, true},
+             2.0 * m * k * n};
   RunCase(state, std::move(c));
 }
 BENCHMARK(BM_MatMul)
     ->ArgNames({"M", "K", "N"})
-    ->Args({4096, 768, 3072})   // SAM ViT-B MLP fc1 (64x64 tokens, 768 -> 3072)
-    ->Args({4096, 3072, 768})   // SAM ViT-B MLP fc2
-    ->Args({4096, 768, 2304})   // SAM ViT-B fused QKV projection
-    ->Args({4096, 256, 256})    // SAM decoder projections on the 64x64x256 image embedding
+    ->Args({4096, 768, 3072})  // SAM ViT-B MLP fc1 (64x64 tokens, 768 -> 3072)
+    ->Args({4096, 3072, 768})  // SAM ViT-B MLP fc2
+    ->Args({4096, 768, 2304})  // SAM ViT-B fused QKV projection
+    ->Args({4096, 256, 256})   // SAM decoder projections on the 64x64x256 image embedding
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
@@ -154,16 +156,18 @@ BENCHMARK(BM_MatMul)
 void BM_BatchedMatMul(benchmark::State& state) {
   const int64_t b = state.range(0), m = state.range(1), k = state.range(2), n = state.range(3);
   NodeCase c{{"bmm", "MatMul", "", {"a", "b"}, {"y"}, {}, ""},
-             {RandomNormal({b, m, k}, 3), RandomNormal({b, k, n}, 4)}, {false, false}, 2.0 * b * m * k * n};
+             {RandomNormal({b, m, k}, 3), RandomNormal({b, k, n}, 4)},
+             {false, false},
+             2.0 * b * m * k * n};
   RunCase(state, std::move(c));
 }
 BENCHMARK(BM_BatchedMatMul)
     ->ArgNames({"B", "M", "K", "N"})
-    ->Args({300, 196, 64, 196})  // SAM ViT-B windowed attention Q·Kᵀ: 25 windows of 14x14 x 12 heads
-    ->Args({300, 196, 196, 64})  // ... and softmax(Q·Kᵀ)·V
-    ->Args({12, 4096, 64, 4096}) // SAM ViT-B global attention Q·Kᵀ (805 MB of scores unfused)
-    ->Args({64, 64, 64, 256})    // a 64x64x256 attention-sized batch (brief's shape)
-    ->Args({8, 4096, 16, 7})     // SAM decoder image-to-token attention scores (8 heads, 7 tokens)
+    ->Args({300, 196, 64, 196})   // SAM ViT-B windowed attention Q·Kᵀ: 25 windows of 14x14 x 12 heads
+    ->Args({300, 196, 196, 64})   // ... and softmax(Q·Kᵀ)·V
+    ->Args({12, 4096, 64, 4096})  // SAM ViT-B global attention Q·Kᵀ (805 MB of scores unfused)
+    ->Args({64, 64, 64, 256})     // a 64x64x256 attention-sized batch (brief's shape)
+    ->Args({8, 4096, 16, 7})      // SAM decoder image-to-token attention scores (8 heads, 7 tokens)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
@@ -179,7 +183,8 @@ void BM_Conv(benchmark::State& state) {
   NodeCase c{node,
              {RandomNormal({1, cin, h, w}, 5), RandomNormal({cout, cin / group, ks, ks}, 6, 0.05f),
               RandomNormal({cout}, 7, 0.01f)},
-             {false, true, true}, flops};
+             {false, true, true},
+             flops};
   RunCase(state, std::move(c));
 }
 BENCHMARK(BM_Conv)
@@ -195,8 +200,10 @@ void BM_LayerNorm(benchmark::State& state) {
   const int64_t rows = state.range(0), cols = state.range(1);
   ir::Node node{"ln", "LayerNormalization", "", {"x", "scale", "bias"}, {"y"}, {}, ""};
   node.set_attr(IntAttr("axis", -1));
-  NodeCase c{node, {RandomNormal({rows, cols}, 8), RandomNormal({cols}, 9), RandomNormal({cols}, 10)},
-             {false, true, true}, 8.0 * rows * cols};
+  NodeCase c{node,
+             {RandomNormal({rows, cols}, 8), RandomNormal({cols}, 9), RandomNormal({cols}, 10)},
+             {false, true, true},
+             8.0 * rows * cols};
   RunCase(state, std::move(c));
 }
 BENCHMARK(BM_LayerNorm)
@@ -225,8 +232,8 @@ BENCHMARK(BM_Softmax)
 // per element, so read GFLOP/s as Gelem/s.
 void BM_Erf(benchmark::State& state) {
   const int64_t rows = state.range(0), cols = state.range(1);
-  NodeCase c{{"erf", "Erf", "", {"x"}, {"y"}, {}, ""}, {RandomNormal({rows, cols}, 12)}, {false},
-             1.0 * rows * cols};
+  NodeCase c{
+      {"erf", "Erf", "", {"x"}, {"y"}, {}, ""}, {RandomNormal({rows, cols}, 12)}, {false}, 1.0 * rows * cols};
   RunCase(state, std::move(c));
 }
 BENCHMARK(BM_Erf)->ArgNames({"rows", "C"})->Args({4096, 3072})->Unit(benchmark::kMillisecond)->UseRealTime();

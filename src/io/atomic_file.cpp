@@ -24,7 +24,9 @@ std::string ErrnoText(int err) { return std::strerror(err); }
 // disk is reported instead of silently truncating the output.
 class FdStreamBuf : public std::streambuf {
  public:
-  explicit FdStreamBuf(int fd) : fd_(fd), buf_(1 << 20) { setp(buf_.data(), buf_.data() + buf_.size()); }
+  explicit FdStreamBuf(int fd) : fd_(fd), buf_(1 << 20) {
+    setp(buf_.data(), buf_.data() + buf_.size());
+  }
   int error() const { return error_; }
   bool FlushAll() { return sync() == 0; }
 
@@ -91,7 +93,8 @@ Status WriteFileAtomicStream(const std::filesystem::path& path,
   if (fs::is_directory(path, ec))
     return Status::UserF("cannot write '{}': it is a directory", path.string());
   if (!fs::is_directory(dir, ec))
-    return Status::UserF("cannot write '{}': folder '{}' does not exist", path.string(), dir.string());
+    return Status::UserF("cannot write '{}': folder '{}' does not exist", path.string(),
+                         dir.string());
 
   // Hidden name beside the destination; appended piecewise (GCC 12 warns falsely on "." + s).
   std::string leaf = path.filename().string();
@@ -124,7 +127,8 @@ Status WriteFileAtomicStream(const std::filesystem::path& path,
   // fsync so that a crash right after the rename cannot leave an empty file under the final name.
   if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
     const int err = errno;
-    return fail(Status::UserF("cannot write '{}': fsync failed: {}", path.string(), ErrnoText(err)));
+    return fail(
+        Status::UserF("cannot write '{}': fsync failed: {}", path.string(), ErrnoText(err)));
   }
   ::fchmod(fd, DefaultFileMode());
   if (::close(fd) != 0) {
@@ -135,7 +139,8 @@ Status WriteFileAtomicStream(const std::filesystem::path& path,
   fd = -1;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
-    return fail(Status::UserF("cannot write '{}': rename failed: {}", path.string(), ErrnoText(err)));
+    return fail(
+        Status::UserF("cannot write '{}': rename failed: {}", path.string(), ErrnoText(err)));
   }
   return Status::Ok();
 }

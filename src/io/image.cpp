@@ -69,9 +69,9 @@ Result<Image> DecodeImage(const std::string& bytes, const std::string& name_for_
 }
 
 Result<Image> ReadImage(const std::filesystem::path& path) {
-  std::error_code ec;
+  std::error_code ec;  // other failures (permissions, ...) are reported by ReadFile with errno
   const auto st = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(st)) {
+  if (st.type() == std::filesystem::file_type::not_found) {
     return Status::UserF("image '{}': no such file", path.string());
   }
   if (std::filesystem::is_directory(st)) {

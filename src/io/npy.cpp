@@ -100,8 +100,14 @@ class HeaderParser {
     return out;
   }
   Result<bool> ParseBool() {
-    if (s_.substr(pos_, 4) == "True") { pos_ += 4; return true; }
-    if (s_.substr(pos_, 5) == "False") { pos_ += 5; return false; }
+    if (s_.substr(pos_, 4) == "True") {
+      pos_ += 4;
+      return true;
+    }
+    if (s_.substr(pos_, 5) == "False") {
+      pos_ += 5;
+      return false;
+    }
     return Err("'fortran_order' must be True or False");
   }
   Result<Shape> ParseShape() {
@@ -140,14 +146,18 @@ class HeaderParser {
 // (samq only runs on little-endian hosts), '>' big endian: refused for multi-byte types.
 Result<DType> DTypeFromDescr(const std::string& descr, const std::string& file) {
   auto bad = [&](const std::string& why) {
-    return Status::UserF("'{}': unsupported .npy dtype '{}': {}; supported: <f4 <f8 <f2 |u1 |i1 "
-                         "<i2 <u2 <i4 <u4 <i8 <u8 |b1",
-                         file, descr, why);
+    return Status::UserF(
+        "'{}': unsupported .npy dtype '{}': {}; supported: <f4 <f8 <f2 |u1 |i1 "
+        "<i2 <u2 <i4 <u4 <i8 <u8 |b1",
+        file, descr, why);
   };
   if (descr.size() < 3) return bad("malformed type string");
   const char order = descr[0];
   const std::string code = descr.substr(1);
-  struct Entry { const char* code; DType dtype; };
+  struct Entry {
+    const char* code;
+    DType dtype;
+  };
   static constexpr Entry kTable[] = {
       {"f4", DType::kFloat32}, {"f8", DType::kFloat64}, {"f2", DType::kFloat16},
       {"u1", DType::kUInt8},   {"i1", DType::kInt8},    {"i2", DType::kInt16},
@@ -160,7 +170,8 @@ Result<DType> DTypeFromDescr(const std::string& descr, const std::string& file) 
   if (!found) return bad("unknown type code");
   const bool one_byte = dtype_size(*found) == 1;
   if (order == '>' && !one_byte) return bad("big-endian data is not supported");
-  if (order != '<' && order != '|' && order != '=' && order != '>') return bad("bad byte-order mark");
+  if (order != '<' && order != '|' && order != '=' && order != '>')
+    return bad("bad byte-order mark");
   return *found;
 }
 
@@ -182,8 +193,9 @@ std::pair<const char*, DType> DescrFor(DType t) {
     case DType::kBool: return {"|b1", t};
     case DType::kInt4: return {"|i1", DType::kInt8};
     case DType::kUInt4: return {"|u1", DType::kUInt8};
-    case DType::kBFloat16: case DType::kFloat8E4M3FN: case DType::kFloat8E5M2:
-      return {"<f4", DType::kFloat32};
+    case DType::kBFloat16:
+    case DType::kFloat8E4M3FN:
+    case DType::kFloat8E5M2: return {"<f4", DType::kFloat32};
     default: return {nullptr, DType::kUndefined};
   }
 }
@@ -216,8 +228,10 @@ Result<Tensor> ParseNpy(const std::string& bytes, const std::string& name) {
 
   SAMQ_ASSIGN_OR_RETURN(Header h, HeaderParser(header, name).Parse());
   if (h.fortran_order)
-    return Status::UserF("'{}': Fortran-order .npy arrays are not supported (save with "
-                         "np.ascontiguousarray)", name);
+    return Status::UserF(
+        "'{}': Fortran-order .npy arrays are not supported (save with "
+        "np.ascontiguousarray)",
+        name);
   SAMQ_ASSIGN_OR_RETURN(DType dtype, DTypeFromDescr(h.descr, name));
 
   const size_t data_size = bytes.size() - prefix - header_len;
@@ -260,7 +274,8 @@ std::string SerializeNpy(const Tensor& t) {
   }
   if (t.shape().size() == 1) shape += ",";
   shape += ")";
-  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape);
+  std::string dict =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape);
   // Pad with spaces so that magic + version + length + header is a multiple of 64, ending in '\n'.
   const bool v2 = dict.size() + 1 + 10 > 65535;
   const size_t prefix = v2 ? 12 : 10;
@@ -280,7 +295,8 @@ std::string SerializeNpy(const Tensor& t) {
     out.append(static_cast<const char*>(t.raw()), t.nbytes());
   } else if (stored == DType::kFloat32) {
     std::vector<float> f(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) f[i] = static_cast<float>(element_as_double(t.dtype(), t.raw(), i));
+    for (int64_t i = 0; i < n; ++i)
+      f[i] = static_cast<float>(element_as_double(t.dtype(), t.raw(), i));
     out.append(reinterpret_cast<const char*>(f.data()), f.size() * sizeof(float));
   } else {
     // int4/uint4 are already one element per byte in memory.

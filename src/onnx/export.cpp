@@ -6,12 +6,12 @@
 // see import.h) are written back exactly as they were read.
 #include "onnx/export.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+
 #include <algorithm>
 #include <climits>
 #include <vector>
-
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include "io/atomic_file.h"
 #include "onnx.pb.h"
@@ -51,8 +51,10 @@ void ExportValueInfo(const ir::ValueInfo& vi, onnxpb::ValueInfoProto* vp) {
   auto* shape = tt->mutable_shape();
   for (const ir::Dim& d : vi.dims) {
     auto* dp = shape->add_dim();
-    if (d.known()) dp->set_dim_value(d.value);
-    else if (!d.param.empty()) dp->set_dim_param(d.param);
+    if (d.known())
+      dp->set_dim_value(d.value);
+    else if (!d.param.empty())
+      dp->set_dim_param(d.param);
   }
 }
 
@@ -67,9 +69,18 @@ Status ExportAttribute(const ir::Attribute& a, const ir::Node& n, onnxpb::Attrib
   using A = onnxpb::AttributeProto;
   const std::string what = fmt::format("{}: attribute '{}'", n.describe(), a.name);
   switch (a.type) {
-    case ir::AttrType::kFloat: ap->set_type(A::FLOAT); ap->set_f(a.f); break;
-    case ir::AttrType::kInt: ap->set_type(A::INT); ap->set_i(a.i); break;
-    case ir::AttrType::kString: ap->set_type(A::STRING); ap->set_s(a.s); break;
+    case ir::AttrType::kFloat:
+      ap->set_type(A::FLOAT);
+      ap->set_f(a.f);
+      break;
+    case ir::AttrType::kInt:
+      ap->set_type(A::INT);
+      ap->set_i(a.i);
+      break;
+    case ir::AttrType::kString:
+      ap->set_type(A::STRING);
+      ap->set_s(a.s);
+      break;
     case ir::AttrType::kTensor:
       SAMQ_RETURN_IF_ERROR(CheckTensor(a.t, what));
       ap->set_type(A::TENSOR);
@@ -87,7 +98,8 @@ Status ExportAttribute(const ir::Attribute& a, const ir::Node& n, onnxpb::Attrib
       ap->set_type(A::STRINGS);
       for (const auto& s : a.strings) ap->add_strings(s);
       break;
-    case ir::AttrType::kGraph: case ir::AttrType::kUndefined:
+    case ir::AttrType::kGraph:
+    case ir::AttrType::kUndefined:
       // Opaque attribute: `s` holds the serialized AttributeProto as read.
       if (a.s.empty() || !ap->ParseFromString(a.s))
         return Status::InternalF("{}: attribute of type {} carries no serialized value", what,
@@ -104,7 +116,8 @@ Status ExportNode(const ir::Node& n, onnxpb::NodeProto* np) {
   if (!n.name.empty()) np->set_name(n.name);
   np->set_op_type(n.op_type);
   if (!n.domain.empty()) np->set_domain(n.domain);
-  for (const auto& a : n.attributes) SAMQ_RETURN_IF_ERROR(ExportAttribute(a, n, np->add_attribute()));
+  for (const auto& a : n.attributes)
+    SAMQ_RETURN_IF_ERROR(ExportAttribute(a, n, np->add_attribute()));
   if (!n.doc.empty()) np->set_doc_string(n.doc);
   return Status::Ok();
 }
@@ -121,7 +134,8 @@ Status ExportGraph(const ir::Graph& g, ExternalPlan& plan, onnxpb::GraphProto* g
       for (int64_t d : t.shape()) tp->add_dims(d);
       tp->set_data_type(static_cast<int32_t>(t.dtype()));
       tp->set_name(name);
-      const uint64_t offset = (plan.end + kExternalAlignment - 1) / kExternalAlignment * kExternalAlignment;
+      const uint64_t offset =
+          (plan.end + kExternalAlignment - 1) / kExternalAlignment * kExternalAlignment;
       auto add = [&](const char* k, std::string v) {
         auto* e = tp->add_external_data();
         e->set_key(k);
@@ -189,8 +203,9 @@ Status BuildModelProto(const ir::Model& m, ExternalPlan& plan, onnxpb::ModelProt
     e->set_value(v);
   }
   if (mp->ByteSizeLong() > static_cast<size_t>(INT_MAX))
-    return Status::User("the model is larger than protobuf's 2 GiB limit even with its large "
-                        "tensors stored externally");
+    return Status::User(
+        "the model is larger than protobuf's 2 GiB limit even with its large "
+        "tensors stored externally");
   return Status::Ok();
 }
 
@@ -198,7 +213,8 @@ Status WriteProto(const onnxpb::ModelProto& mp, std::ostream& os) {
   google::protobuf::io::OstreamOutputStream zos(&os);
   google::protobuf::io::CodedOutputStream cos(&zos);
   cos.SetSerializationDeterministic(true);
-  if (!mp.SerializeToCodedStream(&cos) || cos.HadError()) return Status::User("writing the model failed");
+  if (!mp.SerializeToCodedStream(&cos) || cos.HadError())
+    return Status::User("writing the model failed");
   return Status::Ok();
 }
 
@@ -240,7 +256,8 @@ Result<std::string> SerializeModel(const ir::Model& model) {
   return out;
 }
 
-Status SaveModel(const ir::Model& model, const std::filesystem::path& path, const ExportOptions& opts) {
+Status SaveModel(const ir::Model& model, const std::filesystem::path& path,
+                 const ExportOptions& opts) {
   ExternalPlan plan;
   plan.enabled = opts.external_data || TotalTensorBytes(model) > kAutoExternalBytes;
   plan.threshold = opts.external_threshold_bytes;

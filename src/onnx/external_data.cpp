@@ -26,7 +26,8 @@ Result<uint64_t> ParseUnsigned(const std::string& text, const char* key, const s
   const char* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, v);
   if (text.empty() || ec != std::errc() || p != end)
-    return Status::UserF("{}: external_data '{}' is '{}', not a non-negative integer", what, key, text);
+    return Status::UserF("{}: external_data '{}' is '{}', not a non-negative integer", what, key,
+                         text);
   return v;
 }
 
@@ -69,8 +70,8 @@ Result<Tensor> ZeroPlaceholder(DType dtype, const Shape& shape, const std::strin
   if (bytes < (1u << 20)) return Tensor::Zeros(dtype, shape);
   // Big placeholders: untouched anonymous pages are zero and take no memory, so a graph-only
   // ViT-H loads instantly; pages appear only when something writes the weights.
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
     return Status::UserF("{}: cannot reserve {} bytes for a placeholder", what, bytes);
   auto buf = std::make_shared<Buffer>(p, bytes, [](void* q, size_t n) { ::munmap(q, n); });
@@ -101,8 +102,10 @@ Result<ExternalDataReader::File*> ExternalDataReader::Open(const std::string& lo
     return Status::UserF("{}: external data location contains a NUL character", what);
   const fs::path rel(location);
   if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory())
-    return Status::UserF("{}: external data location '{}' is an absolute path; it must be "
-                         "relative to the model's folder", what, location);
+    return Status::UserF(
+        "{}: external data location '{}' is an absolute path; it must be "
+        "relative to the model's folder",
+        what, location);
   for (const auto& part : rel)
     if (part == "..")
       return Status::UserF("{}: external data location '{}' leaves the model's folder", what,
@@ -113,7 +116,9 @@ Result<ExternalDataReader::File*> ExternalDataReader::Open(const std::string& lo
   if (!fs::exists(full, ec))
     return Status::UserF("{}: external data file '{}' not found", what, full.string());
   const fs::path canon = fs::canonical(full, ec);
-  if (ec) return Status::UserF("{}: cannot resolve external data file '{}': {}", what, full.string(), ec.message());
+  if (ec)
+    return Status::UserF("{}: cannot resolve external data file '{}': {}", what, full.string(),
+                         ec.message());
   const fs::path canon_base = fs::canonical(base_dir_, ec);
   if (ec || !IsWithin(canon, canon_base))
     return Status::UserF("{}: external data file '{}' resolves to '{}', outside the model's folder",
@@ -135,7 +140,8 @@ Result<ExternalDataReader::File*> ExternalDataReader::Open(const std::string& lo
     // MAP_PRIVATE + PROT_WRITE: copy-on-write, so writes to a view never reach the file.
     void* p = ::mmap(nullptr, file->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, file->fd, 0);
     if (p != MAP_FAILED)
-      file->mapping = std::make_shared<Buffer>(p, file->size, [](void* q, size_t n) { ::munmap(q, n); });
+      file->mapping =
+          std::make_shared<Buffer>(p, file->size, [](void* q, size_t n) { ::munmap(q, n); });
   }
   File* raw = file.get();
   files_[location] = std::move(file);
@@ -149,27 +155,31 @@ Result<Tensor> ExternalDataReader::Read(const onnxpb::TensorProto& tp, DType dty
   const int64_t numel = shape_numel(shape);
   const uint64_t need = FileBytes(dtype, numel);
   if (ref.length && *ref.length != need)
-    return Status::UserF("{}: external data length {} in '{}' does not match dims {} of {} ({} bytes)",
-                         what, *ref.length, ref.location, shape_str(shape), dtype_name(dtype), need);
+    return Status::UserF(
+        "{}: external data length {} in '{}' does not match dims {} of {} ({} bytes)", what,
+        *ref.length, ref.location, shape_str(shape), dtype_name(dtype), need);
   SAMQ_ASSIGN_OR_RETURN(File * f, Open(ref.location, what));
   if (ref.offset > f->size || need > f->size - ref.offset)
     return Status::UserF("{}: external data file '{}' is too short: needs bytes {}..{} but has {}",
                          what, f->path.string(), ref.offset, ref.offset + need, f->size);
 
-  const bool plain_layout = dtype != DType::kInt4 && dtype != DType::kUInt4 && dtype != DType::kBool;
+  const bool plain_layout =
+      dtype != DType::kInt4 && dtype != DType::kUInt4 && dtype != DType::kBool;
   if (f->mapping && plain_layout && need >= kMinViewBytes && ref.offset % kViewAlignment == 0)
     return Tensor(dtype, shape, f->mapping, static_cast<size_t>(ref.offset));
 
   Tensor t = Tensor::Zeros(dtype, shape);
   if (need == 0) return t;
   if (f->mapping) {
-    DecodeFileBytes(dtype, numel, static_cast<const char*>(f->mapping->data()) + ref.offset, t.raw());
+    DecodeFileBytes(dtype, numel, static_cast<const char*>(f->mapping->data()) + ref.offset,
+                    t.raw());
     return t;
   }
   std::string bytes(static_cast<size_t>(need), '\0');
   uint64_t done = 0;
   while (done < need) {
-    ssize_t r = ::pread(f->fd, bytes.data() + done, need - done, static_cast<off_t>(ref.offset + done));
+    ssize_t r =
+        ::pread(f->fd, bytes.data() + done, need - done, static_cast<off_t>(ref.offset + done));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0)
       return Status::UserF("{}: cannot read external data file '{}': {}", what, f->path.string(),

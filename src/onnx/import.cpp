@@ -5,11 +5,11 @@
 // file name, since anything wrong here is wrong in the file.
 #include "onnx/import.h"
 
-#include <climits>
-#include <set>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <climits>
+#include <set>
 
 #include "io/atomic_file.h"
 #include "onnx.pb.h"
@@ -106,12 +106,21 @@ Result<ir::Attribute> Importer::ImportAttribute(onnxpb::AttributeProto& ap, cons
   a.name = ap.name();
   const std::string what = fmt::format("{}: attribute '{}'", owner.describe(), a.name);
   if (a.name.empty()) return Status::UserF("{}: an attribute has no name", owner.describe());
-  const A::AttributeType type = ap.has_type() && ap.type() != A::UNDEFINED ? ap.type()
-                                                                            : InferAttributeType(ap);
+  const A::AttributeType type =
+      ap.has_type() && ap.type() != A::UNDEFINED ? ap.type() : InferAttributeType(ap);
   switch (type) {
-    case A::FLOAT: a.type = ir::AttrType::kFloat; a.f = ap.f(); break;
-    case A::INT: a.type = ir::AttrType::kInt; a.i = ap.i(); break;
-    case A::STRING: a.type = ir::AttrType::kString; a.s = ap.s(); break;
+    case A::FLOAT:
+      a.type = ir::AttrType::kFloat;
+      a.f = ap.f();
+      break;
+    case A::INT:
+      a.type = ir::AttrType::kInt;
+      a.i = ap.i();
+      break;
+    case A::STRING:
+      a.type = ir::AttrType::kString;
+      a.s = ap.s();
+      break;
     case A::TENSOR: {
       a.type = ir::AttrType::kTensor;
       SAMQ_ASSIGN_OR_RETURN(a.t, LoadTensor(ap.t(), what, owner.name + "/" + a.name));
@@ -130,17 +139,20 @@ Result<ir::Attribute> Importer::ImportAttribute(onnxpb::AttributeProto& ap, cons
       a.type = ir::AttrType::kStrings;
       a.strings.assign(ap.strings().begin(), ap.strings().end());
       break;
-    case A::GRAPH: case A::GRAPHS:
-    case A::TENSORS: case A::SPARSE_TENSOR: case A::SPARSE_TENSORS:
-    case A::TYPE_PROTO: case A::TYPE_PROTOS:
+    case A::GRAPH:
+    case A::GRAPHS:
+    case A::TENSORS:
+    case A::SPARSE_TENSOR:
+    case A::SPARSE_TENSORS:
+    case A::TYPE_PROTO:
+    case A::TYPE_PROTOS:
       // Not modelled by the IR: kept opaque (see import.h) so that export writes them back.
-      a.type = (type == A::GRAPH || type == A::GRAPHS) ? ir::AttrType::kGraph
-                                                      : ir::AttrType::kUndefined;
+      a.type =
+          (type == A::GRAPH || type == A::GRAPHS) ? ir::AttrType::kGraph : ir::AttrType::kUndefined;
       ap.set_type(type);
       a.s = ap.SerializeAsString();
       break;
-    default:
-      return Status::UserF("{}: attribute type is missing or unknown", what);
+    default: return Status::UserF("{}: attribute type is missing or unknown", what);
   }
   return a;
 }
@@ -191,11 +203,12 @@ Status Importer::ImportGraph(onnxpb::GraphProto& gp, ir::Graph& g) {
 Result<ImportResult> Importer::Run(onnxpb::ModelProto& mp) {
   if (!mp.has_ir_version() || !mp.has_graph())
     return Status::User("not an ONNX model (no ir_version or no graph)");
-  if (mp.ir_version() < 1)
-    return Status::UserF("invalid IR version {}", mp.ir_version());
+  if (mp.ir_version() < 1) return Status::UserF("invalid IR version {}", mp.ir_version());
   if (mp.ir_version() > kMaxIrVersion)
-    return Status::UserF("IR version {} is newer than samq supports (up to {}); convert it with an "
-                         "older onnx package", mp.ir_version(), kMaxIrVersion);
+    return Status::UserF(
+        "IR version {} is newer than samq supports (up to {}); convert it with an "
+        "older onnx package",
+        mp.ir_version(), kMaxIrVersion);
   ImportResult r;
   ir::Model& m = r.model;
   m.ir_version = mp.ir_version();
@@ -211,20 +224,24 @@ Result<ImportResult> Importer::Run(onnxpb::ModelProto& mp) {
   return r;
 }
 
-Status InFile(const Status& s, const std::string& label) { return s.WithContext("'" + label + "'"); }
+Status InFile(const Status& s, const std::string& label) {
+  return s.WithContext("'" + label + "'");
+}
 
 Status ParseModelProto(const std::string& bytes, const std::string& label, onnxpb::ModelProto& mp) {
   if (bytes.empty()) return InFile(Status::User("the file is empty, not an ONNX model"), label);
   if (bytes.size() > static_cast<size_t>(INT_MAX))
     return InFile(Status::User("larger than 2 GiB, which protobuf cannot parse; store the weights "
-                               "as external data"), label);
+                               "as external data"),
+                  label);
   // An explicit stream so that the total-size limit is ours (2 GiB), not a library default.
   google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
   google::protobuf::io::CodedInputStream in(&raw);
   in.SetTotalBytesLimit(INT_MAX);
   if (!mp.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
     return InFile(Status::User("not a valid ONNX model (protobuf parsing failed: truncated or "
-                               "corrupt file, or not ONNX)"), label);
+                               "corrupt file, or not ONNX)"),
+                  label);
   return Status::Ok();
 }
 
@@ -244,7 +261,8 @@ Result<ImportResult> LoadModel(const std::filesystem::path& path, const ImportOp
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > static_cast<uintmax_t>(INT_MAX))
     return InFile(Status::User("larger than 2 GiB, which protobuf cannot parse; store the weights "
-                               "as external data"), path.string());
+                               "as external data"),
+                  path.string());
   auto bytes = io::ReadFile(path);
   if (!bytes.ok()) return bytes.status();
   std::filesystem::path base = path.parent_path();

@@ -16,7 +16,8 @@ Result<Shape> ShapeFromDims(const google::protobuf::RepeatedField<int64_t>& dims
   Shape shape(dims.begin(), dims.end());
   uint64_t numel = 1;
   for (int64_t d : shape) {
-    if (d < 0) return Status::UserF("{}: negative dimension {} in dims {}", what, d, shape_str(shape));
+    if (d < 0)
+      return Status::UserF("{}: negative dimension {} in dims {}", what, d, shape_str(shape));
     // Overflow-safe product; a zero dim makes the tensor empty whatever else the dims say.
     if (d != 0 && numel > kMaxTensorBytes / static_cast<uint64_t>(d))
       return Status::UserF("{}: dims {} describe an absurdly large tensor", what, shape_str(shape));
@@ -30,10 +31,11 @@ Result<DType> TensorDType(const onnxpb::TensorProto& tp, const std::string& what
     return Status::UserF("{}: data_type is missing", what);
   auto dt = dtype_from_onnx(tp.data_type());
   if (!dt)
-    return Status::UserF("{}: element type {} is not supported; supported: FLOAT, FLOAT16, "
-                         "BFLOAT16, DOUBLE, FLOAT8E4M3FN, FLOAT8E5M2, INT4, UINT4, INT8, UINT8, "
-                         "INT16, UINT16, INT32, UINT32, INT64, UINT64, BOOL",
-                         what, OnnxTypeName(tp.data_type()));
+    return Status::UserF(
+        "{}: element type {} is not supported; supported: FLOAT, FLOAT16, "
+        "BFLOAT16, DOUBLE, FLOAT8E4M3FN, FLOAT8E5M2, INT4, UINT4, INT8, UINT8, "
+        "INT16, UINT16, INT32, UINT32, INT64, UINT64, BOOL",
+        what, OnnxTypeName(tp.data_type()));
   return *dt;
 }
 
@@ -89,7 +91,8 @@ TypedField FieldFor(DType t) {
     case DType::kFloat32: return TypedField::kFloat;
     case DType::kInt64: return TypedField::kInt64;
     case DType::kFloat64: return TypedField::kDouble;
-    case DType::kUInt32: case DType::kUInt64: return TypedField::kUInt64;
+    case DType::kUInt32:
+    case DType::kUInt64: return TypedField::kUInt64;
     default: return TypedField::kInt32;  // 8/16-bit ints, bool, f16/bf16/fp8 bits, int32, 4-bit
   }
 }
@@ -136,11 +139,15 @@ void CopyTypedField(const onnxpb::TensorProto& tp, TypedField f, Tensor& t) {
         static_cast<uint32_t*>(out)[i] = static_cast<uint32_t>(tp.uint64_data(i));
       return;
     case DType::kInt32: std::memcpy(out, tp.int32_data().data(), n * 4); return;
-    case DType::kInt16: case DType::kUInt16: case DType::kFloat16: case DType::kBFloat16:
+    case DType::kInt16:
+    case DType::kUInt16:
+    case DType::kFloat16:
+    case DType::kBFloat16:
       for (int64_t i = 0; i < n; ++i)
         static_cast<uint16_t*>(out)[i] = static_cast<uint16_t>(tp.int32_data(i));
       return;
-    case DType::kInt4: case DType::kUInt4: {
+    case DType::kInt4:
+    case DType::kUInt4: {
       std::string packed(static_cast<size_t>(FileBytes(t.dtype(), n)), '\0');
       for (size_t i = 0; i < packed.size(); ++i)
         packed[i] = static_cast<char>(tp.int32_data(static_cast<int>(i)) & 0xff);
@@ -169,8 +176,7 @@ Result<Tensor> TensorFromInlineProto(const onnxpb::TensorProto& tp, DType dtype,
     return Status::UserF("{}: dims {} describe an absurdly large tensor", what, shape_str(shape));
 
   if (tp.has_raw_data()) {
-    if (AnyTypedData(tp))
-      return Status::UserF("{}: has both raw_data and typed data fields", what);
+    if (AnyTypedData(tp)) return Status::UserF("{}: has both raw_data and typed data fields", what);
     if (tp.raw_data().size() != need)
       return Status::UserF("{}: raw_data has {} bytes but dims {} of {} need {}", what,
                            tp.raw_data().size(), shape_str(shape), dtype_name(dtype), need);
@@ -185,8 +191,8 @@ Result<Tensor> TensorFromInlineProto(const onnxpb::TensorProto& tp, DType dtype,
   const uint64_t have = static_cast<uint64_t>(FieldSize(tp, field));
   if (have != entries) {
     if (have == 0 && !AnyTypedData(tp))
-      return Status::UserF("{}: holds no data but dims {} need {} elements", what,
-                           shape_str(shape), numel);
+      return Status::UserF("{}: holds no data but dims {} need {} elements", what, shape_str(shape),
+                           numel);
     return Status::UserF("{}: {} has {} values but dims {} of {} need {}", what, FieldName(field),
                          have, shape_str(shape), dtype_name(dtype), entries);
   }

@@ -1,10 +1,10 @@
 #include "runtime/profiler.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace samq::rt {
 

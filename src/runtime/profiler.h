@@ -42,15 +42,15 @@ class Profiler {
 
 // One row of a profile summary.
 struct ProfileRow {
-  std::string key;    // "op_type [kernel]" for by-op rows; "node 'name' (op) [kernel]" for by-node rows
-  double ms = 0;      // mean per run
-  double percent = 0; // of the mean run time
-  int64_t count = 0;  // nodes folded into this row
+  std::string key;     // "op_type [kernel]" for by-op rows; "node 'name' (op) [kernel]" for by-node rows
+  double ms = 0;       // mean per run
+  double percent = 0;  // of the mean run time
+  int64_t count = 0;   // nodes folded into this row
 };
 
 struct ProfileSummary {
-  double run_ms = 0;           // mean whole-run time while profiling
-  double nodes_ms = 0;         // sum of all node times
+  double run_ms = 0;                // mean whole-run time while profiling
+  double nodes_ms = 0;              // sum of all node times
   std::vector<ProfileRow> by_op;    // aggregated by (op_type, kernel), slowest first
   std::vector<ProfileRow> by_node;  // single nodes, slowest first
 };

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "io/npy.h"
@@ -133,9 +132,7 @@ TEST_F(BenchErrors, MissingModelFile) { ExpectBenchFails({(dir_ / "nope.onnx").s
 
 TEST_F(BenchErrors, UnknownDimsNeedAShape) { ExpectBenchFails({Dynamic().string()}, "'x'"); }
 
-TEST_F(BenchErrors, ShapeTheModelRejects) {
-  ExpectBenchFails({Good().string(), "--input", "x=1x5"}, "1x5");
-}
+TEST_F(BenchErrors, ShapeTheModelRejects) { ExpectBenchFails({Good().string(), "--input", "x=1x5"}, "1x5"); }
 
 TEST_F(BenchErrors, BadFlagExitsTwo) {
   auto r = RunCli({"bench", Good().string(), "--no-such-flag"});

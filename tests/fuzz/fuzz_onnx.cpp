@@ -43,7 +43,8 @@ bool SameTensor(const samq::Tensor& a, const samq::Tensor& b) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   google::protobuf::SetLogHandler(nullptr);  // protobuf's own parse complaints are noise here
   const char* tmp = std::getenv("TMPDIR");
-  g_base = std::filesystem::path(tmp ? tmp : "/tmp") / ("samq_fuzz_onnx_" + std::to_string(::getpid()));
+  g_base =
+      std::filesystem::path(tmp ? tmp : "/tmp") / ("samq_fuzz_onnx_" + std::to_string(::getpid()));
   std::filesystem::create_directories(g_base / "sub");
   WriteFile(g_base / "w.bin", 4096);
   WriteFile(g_base / "sub" / "x.bin", 100);
@@ -73,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& g2 = again->model.graph;
   if (g1.nodes.size() != g2.nodes.size() || g1.initializers.size() != g2.initializers.size())
     Fail("round trip", "node or initializer count changed");
-  for (auto a = g1.initializers.begin(), b = g2.initializers.begin(); a != g1.initializers.end(); ++a, ++b)
+  for (auto a = g1.initializers.begin(), b = g2.initializers.begin(); a != g1.initializers.end();
+       ++a, ++b)
     if (a->first != b->first || !SameTensor(a->second, b->second)) Fail("round trip", a->first);
   return 0;
 }

@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 using namespace samq;
 
 void Write(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 ir::Model AllDTypes() {
@@ -25,10 +26,11 @@ ir::Model AllDTypes() {
   m.ir_version = 10;
   m.opsets.push_back({"", 17});
   m.graph.name = "g";
-  const DType all[] = {DType::kFloat32, DType::kUInt8, DType::kInt8, DType::kUInt16, DType::kInt16,
-                       DType::kInt32, DType::kInt64, DType::kBool, DType::kFloat16, DType::kFloat64,
-                       DType::kUInt32, DType::kUInt64, DType::kBFloat16, DType::kFloat8E4M3FN,
-                       DType::kFloat8E5M2, DType::kUInt4, DType::kInt4};
+  const DType all[] = {DType::kFloat32,  DType::kUInt8,        DType::kInt8,       DType::kUInt16,
+                       DType::kInt16,    DType::kInt32,        DType::kInt64,      DType::kBool,
+                       DType::kFloat16,  DType::kFloat64,      DType::kUInt32,     DType::kUInt64,
+                       DType::kBFloat16, DType::kFloat8E4M3FN, DType::kFloat8E5M2, DType::kUInt4,
+                       DType::kInt4};
   for (DType dt : all) {
     Tensor t = Tensor::Zeros(dt, {3});
     m.graph.initializers[std::string(dtype_name(dt))] = t;
@@ -54,7 +56,8 @@ ir::Model AllDTypes() {
   return m;
 }
 
-onnxpb::TensorProto* Init(onnxpb::GraphProto* g, const std::string& name, int type, std::vector<int64_t> dims) {
+onnxpb::TensorProto* Init(onnxpb::GraphProto* g, const std::string& name, int type,
+                          std::vector<int64_t> dims) {
   auto* t = g->add_initializer();
   t->set_name(name);
   t->set_data_type(type);
@@ -62,7 +65,8 @@ onnxpb::TensorProto* Init(onnxpb::GraphProto* g, const std::string& name, int ty
   return t;
 }
 
-void External(onnxpb::TensorProto* t, const std::string& loc, const std::string& off, const std::string& len) {
+void External(onnxpb::TensorProto* t, const std::string& loc, const std::string& off,
+              const std::string& len) {
   t->set_data_location(onnxpb::TensorProto::EXTERNAL);
   auto add = [&](const char* k, const std::string& v) {
     if (v.empty()) return;
@@ -130,16 +134,18 @@ int main(int argc, char** argv) {
   Write(onnx_dir / "hand_made.onnx", HandMadeModel());
 
   const DType npy_types[] = {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kUInt8,
-                             DType::kInt8, DType::kInt16, DType::kUInt16, DType::kInt32,
-                             DType::kUInt32, DType::kInt64, DType::kUInt64, DType::kBool};
+                             DType::kInt8,    DType::kInt16,   DType::kUInt16,  DType::kInt32,
+                             DType::kUInt32,  DType::kInt64,   DType::kUInt64,  DType::kBool};
   for (DType dt : npy_types) {
-    Write(npy_dir / (std::string(dtype_name(dt)) + ".npy"), io::SerializeNpy(Tensor::Zeros(dt, {2, 3})));
+    Write(npy_dir / (std::string(dtype_name(dt)) + ".npy"),
+          io::SerializeNpy(Tensor::Zeros(dt, {2, 3})));
   }
   Write(npy_dir / "scalar.npy", io::SerializeNpy(Tensor::Scalar<float>(1.f)));
   Write(npy_dir / "empty.npy", io::SerializeNpy(Tensor::Zeros(DType::kInt64, {0, 5})));
   std::string v3 = io::SerializeNpy(Tensor::Zeros(DType::kUInt8, {4}));
   // Version 3.0 variant: same dict behind a 4-byte header length.
-  const std::string header = v3.substr(10, static_cast<uint8_t>(v3[8]) | (static_cast<uint8_t>(v3[9]) << 8));
+  const std::string header =
+      v3.substr(10, static_cast<uint8_t>(v3[8]) | (static_cast<uint8_t>(v3[9]) << 8));
   std::string out("\x93NUMPY\x03\x00", 8);
   const uint32_t hl = static_cast<uint32_t>(header.size());
   for (int i = 0; i < 4; ++i) out += static_cast<char>((hl >> (8 * i)) & 0xff);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,8 @@ struct CaseId {
   std::filesystem::path dir;
   std::string key() const { return source + "/" + name; }
 };
+// gtest prints parameters into test names (and CTest's list); show the case, not raw bytes.
+inline void PrintTo(const CaseId& c, std::ostream* os) { *os << c.key(); }
 
 // Cases under oracle_dir/<source>/, sorted by name. Empty when the folder does not exist.
 std::vector<CaseId> ListCases(const std::filesystem::path& oracle_dir, const std::string& source);

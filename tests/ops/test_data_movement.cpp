@@ -223,6 +223,18 @@ TEST(PadOp, WindowPaddingLikeSam) {
       }
 }
 
+TEST(CenterCropPadOp, CropsAndPadsAroundTheCentre) {
+  // Axis 0: 5 -> 3 crops floor(2/2) = 1 row in front (rows 1..3); axis 1: 2 -> 5 pads
+  // floor(3/2) = 1 zero column in front and 2 behind.
+  Tensor x = F({5, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), shape = I64({2}, {3, 5});
+  ExpectTensor(Run1("CenterCropPad", {&x, &shape}, {}, 18), DType::kFloat32, {3, 5},
+               {0, 2, 3, 0, 0, 0, 4, 5, 0, 0, 0, 6, 7, 0, 0});
+  // axes [-1] only: 2 -> 1 crops floor(1/2) = 0 in front, keeping column 0.
+  Tensor one = I64({1}, {1});
+  ExpectTensor(Run1("CenterCropPad", {&x, &one}, {AttrInts("axes", {-1})}, 18), DType::kFloat32, {5, 1},
+               {0, 2, 4, 6, 8});
+}
+
 TEST(TileTriluSpaceDepth, Values) {
   Tensor x = F({2, 2}, {1, 2, 3, 4}), rep = I64({2}, {2, 3});
   Tensor t = Run1("Tile", {&x, &rep});

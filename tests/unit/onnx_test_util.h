@@ -16,14 +16,16 @@ namespace samq::onnx::testutil {
 inline std::string TensorDiff(const Tensor& a, const Tensor& b) {
   if (a.dtype() != b.dtype())
     return fmt::format("dtype {} vs {}", dtype_name(a.dtype()), dtype_name(b.dtype()));
-  if (a.shape() != b.shape()) return fmt::format("shape {} vs {}", shape_str(a.shape()), shape_str(b.shape()));
+  if (a.shape() != b.shape())
+    return fmt::format("shape {} vs {}", shape_str(a.shape()), shape_str(b.shape()));
   if (a.nbytes() && std::memcmp(a.raw(), b.raw(), a.nbytes()) != 0) return "data differs";
   return "";
 }
 
 inline std::string ValueInfoDiff(const ir::ValueInfo& a, const ir::ValueInfo& b) {
   if (a.name != b.name) return "name " + a.name + " vs " + b.name;
-  if (a.dtype != b.dtype || a.has_shape != b.has_shape || a.doc != b.doc) return "type of " + a.name;
+  if (a.dtype != b.dtype || a.has_shape != b.has_shape || a.doc != b.doc)
+    return "type of " + a.name;
   if (a.dims.size() != b.dims.size()) return "rank of " + a.name;
   for (size_t i = 0; i < a.dims.size(); ++i)
     if (a.dims[i].value != b.dims[i].value || a.dims[i].param != b.dims[i].param)
@@ -64,8 +66,9 @@ inline std::string ModelDiff(const ir::Model& a, const ir::Model& b) {
   for (size_t i = 0; i < ga.nodes.size(); ++i) {
     const ir::Node& x = ga.nodes[i];
     const ir::Node& y = gb.nodes[i];
-    if (x.name != y.name || x.op_type != y.op_type || x.domain != y.domain || x.inputs != y.inputs ||
-        x.outputs != y.outputs || x.doc != y.doc || x.attributes.size() != y.attributes.size())
+    if (x.name != y.name || x.op_type != y.op_type || x.domain != y.domain ||
+        x.inputs != y.inputs || x.outputs != y.outputs || x.doc != y.doc ||
+        x.attributes.size() != y.attributes.size())
       return "node " + x.name;
     for (size_t k = 0; k < x.attributes.size(); ++k) {
       std::string d = AttributeDiff(x.attributes[k], y.attributes[k]);

@@ -1,7 +1,6 @@
 // Atomic writes: the destination appears only complete, temporary files never stay behind, and
 // every failure is a user error naming the path.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,7 +21,8 @@ class AtomicFile : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   size_t EntriesInDir() const {
-    return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()));
+    return static_cast<size_t>(
+        std::distance(fs::directory_iterator(dir_), fs::directory_iterator()));
   }
   fs::path dir_;
 };

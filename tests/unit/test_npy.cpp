@@ -1,13 +1,12 @@
 // .npy reader/writer: round trips for every dtype, headers numpy writes (1.0/2.0/3.0), and one
 // test per malformed input, each expecting a user error that names the file.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
-
-#include <unistd.h>
 
 #include "io/atomic_file.h"
 #include "io/npy.h"
@@ -29,7 +28,8 @@ std::string MakeNpy(const std::string& dict, const std::string& data, int major 
   out += static_cast<char>(major);
   out += '\0';
   const uint32_t hl = static_cast<uint32_t>(header.size());
-  for (size_t i = 0; i < (major == 1 ? 2u : 4u); ++i) out += static_cast<char>((hl >> (8 * i)) & 0xff);
+  for (size_t i = 0; i < (major == 1 ? 2u : 4u); ++i)
+    out += static_cast<char>((hl >> (8 * i)) & 0xff);
   return out + header + data;
 }
 
@@ -56,7 +56,8 @@ class NpyRoundTrip : public ::testing::TestWithParam<DType> {};
 
 TEST_P(NpyRoundTrip, EveryShapeKind) {
   const DType dt = GetParam();
-  for (const Shape& shape : {Shape{}, Shape{7}, Shape{2, 3, 5}, Shape{4, 0, 3}, Shape{1, 1, 1, 1, 9}}) {
+  for (const Shape& shape :
+       {Shape{}, Shape{7}, Shape{2, 3, 5}, Shape{4, 0, 3}, Shape{1, 1, 1, 1, 9}}) {
     Tensor t = RandomTensor(dt, shape, 42);
     const std::string bytes = SerializeNpy(t);
     ASSERT_FALSE(bytes.empty());
@@ -85,7 +86,8 @@ INSTANTIATE_TEST_SUITE_P(AllDTypes, NpyRoundTrip,
 TEST(Npy, HeaderTextMatchesNumpy) {
   Tensor t = Tensor::FromVector<float>({3}, {1, 2, 3});
   const std::string bytes = SerializeNpy(t);
-  EXPECT_NE(bytes.find("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }"), std::string::npos);
+  EXPECT_NE(bytes.find("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }"),
+            std::string::npos);
   Tensor s = Tensor::Scalar<int64_t>(5);
   EXPECT_NE(SerializeNpy(s).find("'shape': ()"), std::string::npos);
 }
@@ -114,19 +116,22 @@ TEST(Npy, ReadsVersions2And3AndOldStyleHeaders) {
   const float v[2] = {1.5f, -2.5f};
   const std::string data = Bytes(v, sizeof(v));
   for (int major : {2, 3}) {
-    auto r = ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", data, major),
-                      "test.npy");
+    auto r =
+        ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", data, major),
+                 "test.npy");
     ASSERT_TRUE(r.ok()) << r.status().message();
     EXPECT_EQ(r->data<float>()[1], -2.5f);
   }
   // Double quotes, no trailing comma, other key order, Python 2 'L' suffix, '=' byte order.
-  auto r = ParseNpy(MakeNpy("{\"shape\": (1L, 2L), \"fortran_order\": False, \"descr\": \"=f4\"}", data),
-                    "test.npy");
+  auto r =
+      ParseNpy(MakeNpy("{\"shape\": (1L, 2L), \"fortran_order\": False, \"descr\": \"=f4\"}", data),
+               "test.npy");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->shape(), (Shape{1, 2}));
   // '|b1' with a byte other than 0/1 reads as true (1).
-  auto b = ParseNpy(MakeNpy("{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", "\x00\x07"s),
-                    "test.npy");
+  auto b =
+      ParseNpy(MakeNpy("{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", "\x00\x07"s),
+               "test.npy");
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->data<uint8_t>()[1], 1);
 }
@@ -143,31 +148,51 @@ TEST(Npy, BadInputsAreUserErrors) {
   std::string v4 = MakeNpy(ok_dict, f4x2);
   v4[6] = 4;
   ExpectUserError(ParseNpy(v4, "test.npy"), "version 4.0");
-  ExpectUserError(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", f4x2),
-                           "test.npy"), "Fortran");
-  ExpectUserError(ParseNpy(MakeNpy("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", f4x2),
-                           "test.npy"), "big-endian");
-  ExpectUserError(ParseNpy(MakeNpy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", f4x2),
-                           "test.npy"), "unsupported .npy dtype '<c8'");
-  ExpectUserError(ParseNpy(MakeNpy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }",
-                                   f4x2), "test.npy"), "structured");
+  ExpectUserError(
+      ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", f4x2),
+               "test.npy"),
+      "Fortran");
+  ExpectUserError(
+      ParseNpy(MakeNpy("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", f4x2),
+               "test.npy"),
+      "big-endian");
+  ExpectUserError(
+      ParseNpy(MakeNpy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", f4x2),
+               "test.npy"),
+      "unsupported .npy dtype '<c8'");
+  ExpectUserError(
+      ParseNpy(MakeNpy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", f4x2),
+               "test.npy"),
+      "structured");
   ExpectUserError(ParseNpy(MakeNpy("{'descr': '<f4', 'shape': (2,), }", f4x2), "test.npy"), "keys");
-  ExpectUserError(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", f4x2),
-                           "test.npy"), "non-negative");
+  ExpectUserError(
+      ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", f4x2),
+               "test.npy"),
+      "non-negative");
   ExpectUserError(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, }", f4x2),
-                           "test.npy"), "shape");
+                           "test.npy"),
+                  "shape");
   ExpectUserError(ParseNpy(MakeNpy("[1, 2, 3]", f4x2), "test.npy"), "dict");
-  ExpectUserError(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}",
-                                   f4x2), "test.npy"), "unexpected key");
+  ExpectUserError(
+      ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}", f4x2),
+               "test.npy"),
+      "unexpected key");
   // Shapes whose product overflows, or is merely huge, must fail before any allocation.
   ExpectUserError(ParseNpy(MakeNpy("{'descr': '<f8', 'fortran_order': False, "
-                                   "'shape': (4294967296, 4294967296, 4294967296), }", f4x2),
-                           "test.npy"), "too large");
+                                   "'shape': (4294967296, 4294967296, 4294967296), }",
+                                   f4x2),
+                           "test.npy"),
+                  "too large");
   ExpectUserError(ParseNpy(MakeNpy("{'descr': '<f8', 'fortran_order': False, "
-                                   "'shape': (99999999999999999999,), }", f4x2),
-                           "test.npy"), "too large");
-  ExpectUserError(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }",
-                                   f4x2), "test.npy"), "needs 4000000000000 data bytes");
+                                   "'shape': (99999999999999999999,), }",
+                                   f4x2),
+                           "test.npy"),
+                  "too large");
+  ExpectUserError(
+      ParseNpy(
+          MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }", f4x2),
+          "test.npy"),
+      "needs 4000000000000 data bytes");
   // A header length pointing past the end of the file.
   std::string big = MakeNpy(ok_dict, f4x2);
   big[8] = '\xff';

@@ -21,7 +21,8 @@ using testutil::ModelDiff;
 using testutil::TempDir;
 
 void WriteBytes(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 ir::Model ExternalFriendlyModel() {
@@ -93,7 +94,8 @@ std::string ModelWithExternal(const std::vector<std::pair<std::string, std::stri
   mp.set_ir_version(8);
   mp.add_opset_import()->set_version(17);
   auto* g = mp.mutable_graph();
-  auto add_init = [&](const std::string& name, const std::vector<std::pair<std::string, std::string>>& entries) {
+  auto add_init = [&](const std::string& name,
+                      const std::vector<std::pair<std::string, std::string>>& entries) {
     auto* t = g->add_initializer();
     t->set_name(name);
     t->set_data_type(1);
@@ -121,7 +123,8 @@ void ExpectLoadError(const TempDir& dir, const std::string& model_bytes,
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().kind(), ErrorKind::kUser);
   EXPECT_NE(r.status().message().find("bad.onnx"), std::string::npos) << r.status().message();
-  EXPECT_NE(r.status().message().find("initializer 'w'"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("initializer 'w'"), std::string::npos)
+      << r.status().message();
   for (const auto& n : needles)
     EXPECT_NE(r.status().message().find(n), std::string::npos) << r.status().message();
 }
@@ -131,12 +134,15 @@ TEST(OnnxExternalData, ManyFilesOffsetsAndSubfolders) {
   fs::create_directories(dir / "sub");
   WriteBytes(dir / "a.bin", "pad" + FloatBytes({1, 2, 3, 4}) + "tail");
   WriteBytes(dir / "sub" / "b.bin", FloatBytes({5, 6, 7, 8}));
-  WriteBytes(dir / "m.onnx", ModelWithExternal({{"location", "a.bin"}, {"offset", "3"}, {"length", "16"}},
-                                               "sub/b.bin"));
+  WriteBytes(
+      dir / "m.onnx",
+      ModelWithExternal({{"location", "a.bin"}, {"offset", "3"}, {"length", "16"}}, "sub/b.bin"));
   auto r = LoadModel(dir / "m.onnx");
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->model.graph.initializers.at("w").AsDoubleVector(), (std::vector<double>{1, 2, 3, 4}));
-  EXPECT_EQ(r->model.graph.initializers.at("w2").AsDoubleVector(), (std::vector<double>{5, 6, 7, 8}));
+  EXPECT_EQ(r->model.graph.initializers.at("w").AsDoubleVector(),
+            (std::vector<double>{1, 2, 3, 4}));
+  EXPECT_EQ(r->model.graph.initializers.at("w2").AsDoubleVector(),
+            (std::vector<double>{5, 6, 7, 8}));
 }
 
 TEST(OnnxExternalData, LocationsOutsideTheFolderAreRefused) {
@@ -144,14 +150,18 @@ TEST(OnnxExternalData, LocationsOutsideTheFolderAreRefused) {
   WriteBytes(outside / "secret.bin", FloatBytes({1, 2, 3, 4}));
   TempDir dir;
   fs::create_directories(dir / "sub");
-  ExpectLoadError(dir, ModelWithExternal({{"location", "../x.bin"}}), {"../x.bin", "leaves the model's folder"});
-  ExpectLoadError(dir, ModelWithExternal({{"location", "sub/../../x.bin"}}), {"leaves the model's folder"});
+  ExpectLoadError(dir, ModelWithExternal({{"location", "../x.bin"}}),
+                  {"../x.bin", "leaves the model's folder"});
+  ExpectLoadError(dir, ModelWithExternal({{"location", "sub/../../x.bin"}}),
+                  {"leaves the model's folder"});
   ExpectLoadError(dir, ModelWithExternal({{"location", (outside / "secret.bin").string()}}),
                   {"absolute path"});
   fs::create_symlink(outside / "secret.bin", dir / "link.bin");
-  ExpectLoadError(dir, ModelWithExternal({{"location", "link.bin"}}), {"link.bin", "outside the model's folder"});
+  ExpectLoadError(dir, ModelWithExternal({{"location", "link.bin"}}),
+                  {"link.bin", "outside the model's folder"});
   fs::create_directory_symlink(outside.path(), dir / "linkdir");
-  ExpectLoadError(dir, ModelWithExternal({{"location", "linkdir/secret.bin"}}), {"outside the model's folder"});
+  ExpectLoadError(dir, ModelWithExternal({{"location", "linkdir/secret.bin"}}),
+                  {"outside the model's folder"});
   ExpectLoadError(dir, ModelWithExternal({{"location", "sub"}}), {"not a regular file"});
   ExpectLoadError(dir, ModelWithExternal({{"location", std::string("a\0b", 3)}}), {"NUL"});
 }
@@ -162,8 +172,10 @@ TEST(OnnxExternalData, MissingShortAndInconsistentData) {
   WriteBytes(dir / "short.bin", FloatBytes({1, 2, 3}));
   ExpectLoadError(dir, ModelWithExternal({{"location", "short.bin"}}), {"short.bin", "too short"});
   WriteBytes(dir / "ok.bin", FloatBytes({1, 2, 3, 4}));
-  ExpectLoadError(dir, ModelWithExternal({{"location", "ok.bin"}, {"offset", "4"}}), {"ok.bin", "too short"});
-  ExpectLoadError(dir, ModelWithExternal({{"location", "ok.bin"}, {"offset", "99999999999999999999"}}),
+  ExpectLoadError(dir, ModelWithExternal({{"location", "ok.bin"}, {"offset", "4"}}),
+                  {"ok.bin", "too short"});
+  ExpectLoadError(dir,
+                  ModelWithExternal({{"location", "ok.bin"}, {"offset", "99999999999999999999"}}),
                   {"not a non-negative integer"});
   ExpectLoadError(dir, ModelWithExternal({{"location", "ok.bin"}, {"length", "12"}}),
                   {"length 12", "does not match"});
@@ -185,7 +197,8 @@ TEST(OnnxExternalData, PlaceholdersWhenNotLoading) {
   auto r = LoadModel(dir / "m.onnx", opts);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->missing_external, (std::vector<std::string>{"w", "w2"}));
-  EXPECT_EQ(r->model.graph.initializers.at("w").AsDoubleVector(), (std::vector<double>{0, 0, 0, 0}));
+  EXPECT_EQ(r->model.graph.initializers.at("w").AsDoubleVector(),
+            (std::vector<double>{0, 0, 0, 0}));
   // Large placeholders cost no memory until written, and can be written.
   onnxpb::ModelProto mp;
   mp.set_ir_version(8);
@@ -210,7 +223,8 @@ TEST(OnnxBadFiles, TruncatedRandomTextEmptyMissing) {
     auto r = LoadModel(p);
     ASSERT_FALSE(r.ok()) << p;
     EXPECT_EQ(r.status().kind(), ErrorKind::kUser);
-    EXPECT_NE(r.status().message().find(p.filename().string()), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find(p.filename().string()), std::string::npos)
+        << r.status().message();
     EXPECT_NE(r.status().message().find(needle), std::string::npos) << r.status().message();
   };
   std::string valid = SerializeModel(testutil::AddModel(1000)).value();

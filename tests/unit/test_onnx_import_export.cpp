@@ -3,10 +3,10 @@
 // fixture's manifest.json; every dtype, typed field and attribute kind converts; malformed
 // tensors and models are user errors naming what is wrong.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "io/atomic_file.h"
 #include "onnx.pb.h"
@@ -140,10 +140,11 @@ TEST(OnnxFixtures, GraphInputsAndOutputsMatchManifests) {
 // odd 4-bit counts and bool normalization.
 ir::Model AllDTypesModel() {
   ir::Model m = testutil::AddModel(3);
-  const DType all[] = {DType::kFloat32, DType::kUInt8, DType::kInt8, DType::kUInt16, DType::kInt16,
-                       DType::kInt32, DType::kInt64, DType::kBool, DType::kFloat16, DType::kFloat64,
-                       DType::kUInt32, DType::kUInt64, DType::kBFloat16, DType::kFloat8E4M3FN,
-                       DType::kFloat8E5M2, DType::kUInt4, DType::kInt4};
+  const DType all[] = {DType::kFloat32,  DType::kUInt8,        DType::kInt8,       DType::kUInt16,
+                       DType::kInt16,    DType::kInt32,        DType::kInt64,      DType::kBool,
+                       DType::kFloat16,  DType::kFloat64,      DType::kUInt32,     DType::kUInt64,
+                       DType::kBFloat16, DType::kFloat8E4M3FN, DType::kFloat8E5M2, DType::kUInt4,
+                       DType::kInt4};
   for (DType dt : all) {
     Tensor t = Tensor::Zeros(dt, {5});
     auto* p = static_cast<uint8_t*>(t.raw());

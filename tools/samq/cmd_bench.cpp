@@ -11,6 +11,7 @@
 // with the same seed feed the same data): float types ~ N(0, 1), integers uniform in [0, 10),
 // uint8 in [0, 255], bool 0/1. Inputs with unknown dims (the SAM decoder's point count, say) must
 // be given as NAME=SHAPE or NAME=FILE.npy.
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -18,11 +19,9 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "backends/registry.h"
 #include "commands.h"
@@ -106,13 +105,13 @@ Result<InputSpec> ParseInputSpec(const std::string& spec) {
   in.name = spec.substr(0, eq);
   std::string value = spec.substr(eq + 1);
   // Only digits and 'x' reads as a shape; anything else is a file name (ReadNpy names it if absent).
-  bool looks_like_shape = std::all_of(value.begin(), value.end(),
-                                      [](char c) { return (c >= '0' && c <= '9') || c == 'x'; });
+  bool looks_like_shape =
+      std::all_of(value.begin(), value.end(), [](char c) { return (c >= '0' && c <= '9') || c == 'x'; });
   if (looks_like_shape) {
     auto shape = ParseShape(value);
     if (!shape)
-      return Status::UserF("--input '{}': malformed SHAPE '{}' (expected dims like 1x3x1024x1024)",
-                           spec, value);
+      return Status::UserF("--input '{}': malformed SHAPE '{}' (expected dims like 1x3x1024x1024)", spec,
+                           value);
     in.shape = *shape;
     in.source = "random";
     return in;
@@ -163,7 +162,8 @@ Result<std::map<std::string, Tensor>> MakeFeeds(const rt::Session& session, std:
   std::string names;
   for (const auto& v : inputs) names += (names.empty() ? "" : ", ") + v.name;
   for (auto& in : given) {
-    auto it = std::find_if(inputs.begin(), inputs.end(), [&](const ir::ValueInfo& v) { return v.name == in.name; });
+    auto it =
+        std::find_if(inputs.begin(), inputs.end(), [&](const ir::ValueInfo& v) { return v.name == in.name; });
     if (it == inputs.end())
       return Status::UserF("--input '{}': the model has no such input; its inputs are: {}", in.name, names);
     if (feeds.count(in.name)) return Status::UserF("--input '{}' is given twice", in.name);
@@ -172,14 +172,16 @@ Result<std::map<std::string, Tensor>> MakeFeeds(const rt::Session& session, std:
       in.data = RandomTensor(dt, in.shape, seed + static_cast<uint64_t>(it - inputs.begin()));
     }
     feeds[in.name] = *in.data;
-    described[in.name] = {{"dtype", std::string(dtype_name(in.data->dtype()))}, {"shape", in.data->shape()},
+    described[in.name] = {{"dtype", std::string(dtype_name(in.data->dtype()))},
+                          {"shape", in.data->shape()},
                           {"source", in.source}};
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ir::ValueInfo& v = inputs[i];
     // Graph inputs that are also initializers have a default value: leave them alone.
     if (feeds.count(v.name) || session.model().graph.is_initializer(v.name)) continue;
-    bool known = v.has_shape && std::all_of(v.dims.begin(), v.dims.end(), [](const ir::Dim& d) { return d.known(); });
+    bool known =
+        v.has_shape && std::all_of(v.dims.begin(), v.dims.end(), [](const ir::Dim& d) { return d.known(); });
     if (!known)
       return Status::UserF("input '{}' has shape {} with unknown dims: give --input {}=SHAPE or {}=FILE.npy",
                            v.name, v.has_shape ? v.shape_str() : "of unknown rank", v.name, v.name);
@@ -193,7 +195,8 @@ Result<std::map<std::string, Tensor>> MakeFeeds(const rt::Session& session, std:
 }
 
 void PrintProfile(const rt::ProfileSummary& p, int top) {
-  std::cout << fmt::format("profile (mean per run: {:.2f} ms, {:.2f} ms inside nodes):\n", p.run_ms, p.nodes_ms);
+  std::cout << fmt::format("profile (mean per run: {:.2f} ms, {:.2f} ms inside nodes):\n", p.run_ms,
+                           p.nodes_ms);
   std::cout << fmt::format("  {:>10} {:>6} {:>6}  {}\n", "ms", "%", "nodes", "op [kernel]");
   for (size_t i = 0; i < p.by_op.size() && static_cast<int>(i) < top; ++i)
     std::cout << fmt::format("  {:10.3f} {:6.1f} {:6}  {}\n", p.by_op[i].ms, p.by_op[i].percent,
@@ -211,7 +214,9 @@ nlohmann::json ProfileJson(const rt::ProfileSummary& p, int top) {
       out.push_back({{key, rs[i].key}, {"ms", rs[i].ms}, {"percent", rs[i].percent}, {"count", rs[i].count}});
     return out;
   };
-  return {{"run_ms", p.run_ms}, {"nodes_ms", p.nodes_ms}, {"by_op", rows(p.by_op, "op")},
+  return {{"run_ms", p.run_ms},
+          {"nodes_ms", p.nodes_ms},
+          {"by_op", rows(p.by_op, "op")},
           {"by_node", rows(p.by_node, "node")}};
 }
 
@@ -230,7 +235,8 @@ Status RunBench(const BenchArgs& a) {
   const double import_ms = ms_since(t_load);
   rt::SessionOptions so;
   so.threads = a.threads;
-  SAMQ_ASSIGN_OR_RETURN(auto session, rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so));
+  SAMQ_ASSIGN_OR_RETURN(auto session,
+                        rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so));
   const double load_ms = ms_since(t_load);
   const double rss_after_load = peak_rss_mb();
   const int threads = num_threads();
@@ -265,15 +271,29 @@ Status RunBench(const BenchArgs& a) {
   const double rss = peak_rss_mb();
 
   if (a.json) {
-    nlohmann::json j = {
-        {"model", a.model}, {"samq_version", version()}, {"cpu", cpu_model()}, {"threads", threads},
-        {"runs", a.runs}, {"warmup", a.warmup}, {"seed", a.seed}, {"inputs", inputs_json},
-        {"import_ms", import_ms}, {"load_ms", load_ms}, {"first_run_ms", first_ms},
-        {"min_ms", sorted.front()}, {"p10_ms", Quantile(sorted, 0.1)}, {"median_ms", Quantile(sorted, 0.5)},
-        {"p90_ms", Quantile(sorted, 0.9)}, {"max_ms", sorted.back()}, {"mean_ms", mean},
-        {"throughput_per_s", throughput}, {"peak_rss_mb", rss}, {"peak_rss_after_load_mb", rss_after_load},
-        {"runs_ms", samples}};
-    if (a.profile) j["profile"] = ProfileJson(rt::SummarizeProfile(profiler, session->kernel_choices()), a.profile_top);
+    nlohmann::json j = {{"model", a.model},
+                        {"samq_version", version()},
+                        {"cpu", cpu_model()},
+                        {"threads", threads},
+                        {"runs", a.runs},
+                        {"warmup", a.warmup},
+                        {"seed", a.seed},
+                        {"inputs", inputs_json},
+                        {"import_ms", import_ms},
+                        {"load_ms", load_ms},
+                        {"first_run_ms", first_ms},
+                        {"min_ms", sorted.front()},
+                        {"p10_ms", Quantile(sorted, 0.1)},
+                        {"median_ms", Quantile(sorted, 0.5)},
+                        {"p90_ms", Quantile(sorted, 0.9)},
+                        {"max_ms", sorted.back()},
+                        {"mean_ms", mean},
+                        {"throughput_per_s", throughput},
+                        {"peak_rss_mb", rss},
+                        {"peak_rss_after_load_mb", rss_after_load},
+                        {"runs_ms", samples}};
+    if (a.profile)
+      j["profile"] = ProfileJson(rt::SummarizeProfile(profiler, session->kernel_choices()), a.profile_top);
     std::cout << j.dump() << "\n";
     return Status::Ok();
   }
@@ -283,8 +303,8 @@ Status RunBench(const BenchArgs& a) {
   for (const auto& [name, d] : inputs_json.items())
     std::cout << fmt::format("input:      {} {} [{}] from {}\n", name, d["dtype"].get<std::string>(),
                              shape_str(d["shape"].get<Shape>()), d["source"].get<std::string>());
-  std::cout << fmt::format("load:       {:.1f} ms (import {:.1f} ms, compile {:.1f} ms)\n", load_ms, import_ms,
-                           load_ms - import_ms);
+  std::cout << fmt::format("load:       {:.1f} ms (import {:.1f} ms, compile {:.1f} ms)\n", load_ms,
+                           import_ms, load_ms - import_ms);
   std::cout << fmt::format("first run:  {:.2f} ms\n", first_ms);
   std::cout << fmt::format("latency:    min {:.2f} ms   median {:.2f} ms   p90 {:.2f} ms   (max {:.2f} ms)\n",
                            sorted.front(), Quantile(sorted, 0.5), Quantile(sorted, 0.9), sorted.back());
@@ -298,7 +318,8 @@ Status RunBench(const BenchArgs& a) {
 
 void AddBenchCommand(CLI::App& root, ActionMap& actions) {
   auto args = std::make_shared<BenchArgs>();
-  CLI::App* cmd = root.add_subcommand("bench", "Measure load time, latency, throughput and peak memory of a model");
+  CLI::App* cmd =
+      root.add_subcommand("bench", "Measure load time, latency, throughput and peak memory of a model");
   cmd->add_option("model", args->model, "ONNX model")->required();
   cmd->add_option("--input", args->inputs,
                   "NAME=SHAPE (seeded random data, like image=1x3x1024x1024) or NAME=FILE.npy (repeatable); "
@@ -307,7 +328,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_option("--warmup", args->warmup, "Untimed runs after the first run (default 1)");
   cmd->add_option("--threads", args->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", args->seed, "Seed of the synthesized inputs (default 0)");
-  cmd->add_flag("--profile", args->profile, "Time every node during the timed runs; print the top ops and nodes");
+  cmd->add_flag("--profile", args->profile,
+                "Time every node during the timed runs; print the top ops and nodes");
   cmd->add_option("--profile-top", args->profile_top, "Rows in each profile table (default 15)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");

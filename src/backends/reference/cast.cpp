@@ -98,8 +98,7 @@ bool CastFrom(const S* in, Tensor& out, int64_t n, bool saturate) {
       switch (to) {
         case DType::kFloat16: static_cast<uint16_t*>(raw)[i] = float_to_half(f); break;
         case DType::kBFloat16: static_cast<uint16_t*>(raw)[i] = float_to_bf16(f); break;
-        case DType::kFloat8E4M3FN: static_cast<uint8_t*>(raw)[i] = float_to_fp8e4m3fn(f, saturate); break;
-        default: static_cast<uint8_t*>(raw)[i] = float_to_fp8e5m2(f, saturate); break;
+        default: static_cast<uint8_t*>(raw)[i] = FloatToFp8(to, f, saturate); break;
       }
     }
     return true;

@@ -60,6 +60,12 @@ Tensor WidenToFloat32(const Tensor& t);
 // Narrow a float32 tensor to `to` (round to nearest even; fp8 saturates, as Cast's default).
 Tensor NarrowFromFloat32(const Tensor& t, DType to);
 
+// float -> float8 code (e4m3fn or e5m2) with ONNX's `saturate` rule. Non-saturating e4m3fn
+// still rounds to nearest first: values up to the midpoint 464 round to 448, only larger ones
+// become NaN (ONNX reference / ml_dtypes), which core's float_to_fp8e4m3fn(saturate=false)
+// does not do for (448, 464].
+uint8_t FloatToFp8(DType to, float f, bool saturate);
+
 // Signed ints wrap on overflow in ONNX Runtime and NumPy; C++ signed overflow is undefined, so
 // wrapping arithmetic goes through the unsigned type of the same width.
 template <typename T>

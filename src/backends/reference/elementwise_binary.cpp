@@ -42,12 +42,16 @@ struct FmodOp {
     else return static_cast<T>(a % b);
   }
 };
-// Python %: the result has the sign of the divisor (integers only).
+// Python / numpy %: the result has the sign of the divisor (a zero result too, for floats).
 struct PyModOp {
   template <typename T> static T f(T a, T b) {
     T r = FmodOp::f(a, b);
-    if constexpr (std::is_signed_v<T>)
+    if constexpr (std::is_floating_point_v<T>) {
+      if (r == T(0)) return std::copysign(T(0), b);
+      if ((r < T(0)) != (b < T(0))) r += b;
+    } else if constexpr (std::is_signed_v<T>) {
       if (r != T(0) && ((r < T(0)) != (b < T(0)))) r = static_cast<T>(r + b);
+    }
     return r;
   }
 };
@@ -245,8 +249,8 @@ Status RunBitShift(rt::KernelContext& ctx) {
 Status RunMod(rt::KernelContext& ctx) {
   const bool fmod = ctx.node().attr_int("fmod", 0) != 0;
   if (dtype_is_float(ctx.input(0).dtype())) {
-    if (!fmod) return ctx.Error("fmod=0 is not defined for float inputs; set fmod=1");
-    return RunArith<FmodOp>(ctx);
+    // Opsets before 22 require fmod=1 for floats; newer ones define fmod=0 as numpy.mod.
+    return fmod ? RunArith<FmodOp>(ctx) : RunArith<PyModOp>(ctx);
   }
   return fmod ? RunArith<FmodOp, true>(ctx) : RunArith<PyModOp, true>(ctx);
 }

@@ -77,11 +77,11 @@ Result<T> ClipBound(const rt::KernelContext& ctx, int i, const char* attr, T fal
 
 template <typename T>
 Status ClipTyped(rt::KernelContext& ctx, const Tensor& x, Tensor& y) {
-  constexpr bool kFloat = std::is_floating_point_v<T>;
-  // Without a bound nothing is clipped: +-inf for floats (keeps infinities), the type's range
-  // for integers.
-  const T lowest = kFloat ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
-  const T highest = kFloat ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+  // An omitted bound is the type's finite range (ONNX's documented default,
+  // numeric_limits::lowest()/max(), which ONNX Runtime applies): so -inf clips to the lowest
+  // finite float when only max is given.
+  const T lowest = std::numeric_limits<T>::lowest();
+  const T highest = std::numeric_limits<T>::max();
   SAMQ_ASSIGN_OR_RETURN(const T lo, ClipBound<T>(ctx, 1, "min", lowest));
   SAMQ_ASSIGN_OR_RETURN(const T hi, ClipBound<T>(ctx, 2, "max", highest));
   const T* in = x.data<T>();

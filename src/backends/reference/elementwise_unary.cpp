@@ -93,8 +93,9 @@ SAMQ_FLOAT_UNARY(ThresholdedRelu, x > static_cast<T>(p.alpha) ? x : T(0))
 SAMQ_FLOAT_UNARY(Softplus, x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)))
 SAMQ_FLOAT_UNARY(Softsign, x / (T(1) + std::abs(x)))
 SAMQ_FLOAT_UNARY(Mish, x * std::tanh(x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x))))
-SAMQ_FLOAT_UNARY(HardSigmoid, std::max(T(0), std::min(T(1), static_cast<T>(p.alpha) * x + static_cast<T>(p.beta))))
-SAMQ_FLOAT_UNARY(HardSwish, x * std::max(T(0), std::min(T(1), x / T(6) + T(0.5))))
+// clamp written as max(min(v, 1), 0): that argument order lets NaN through, as ONNX Runtime does.
+SAMQ_FLOAT_UNARY(HardSigmoid, std::max(std::min(static_cast<T>(p.alpha) * x + static_cast<T>(p.beta), T(1)), T(0)))
+SAMQ_FLOAT_UNARY(HardSwish, x * std::max(std::min(x / T(6) + T(0.5), T(1)), T(0)))
 #undef SAMQ_FLOAT_UNARY
 
 struct Gelu {

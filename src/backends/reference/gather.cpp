@@ -131,7 +131,8 @@ Status InferGatherND(rt::InferContext& ctx) {
   if (idx.dtype != DType::kUndefined && idx.dtype != DType::kInt64)
     return ctx.Error("indices must be int64, got {}", dtype_name(idx.dtype));
   const int64_t b = ctx.node().attr_int("batch_dims", 0);
-  if (!data.rank_known || !idx.rank_known || idx.rank() == 0 || idx.dims.back() < 0) {
+  if (idx.rank_known && idx.rank() == 0) return ctx.Error("indices must have rank >= 1, got a scalar");
+  if (!data.rank_known || !idx.rank_known || idx.dims.back() < 0) {
     ctx.set_output_unknown_rank(0, data.dtype);
     return Status::Ok();
   }

@@ -1,4 +1,4 @@
-// Pad: modes constant, reflect, edge, wrap; pads as an attribute (opset 1 'paddings', 2-10
+// Pad (and CenterCropPad, a centred crop-or-pad to a shape): modes constant, reflect, edge, wrap; pads as an attribute (opset 1 'paddings', 2-10
 // 'pads') or an input (11+), constant value as attribute 'value' (before 11) or input, and the
 // opset-18 'axes' input. Negative pads crop: an axis is first cropped by its negative pads, then
 // padded by its positive ones (ONNX Runtime's behaviour), so reflect/edge/wrap see the cropped
@@ -130,14 +130,11 @@ std::vector<uint8_t> PadValue(const rt::KernelContext& ctx, DType dt) {
   return v;
 }
 
-Status RunPad(rt::KernelContext& ctx) {
-  const Tensor& in = ctx.input(0);
-  Tensor& out = ctx.output(0);
+// out = in padded/cropped by `p` (per-dim begin/end, negative = crop) in `mode`.
+Status PadInto(const ir::Node& node, const Tensor& in, const Pads& p, PadMode mode,
+               const std::vector<uint8_t>& value, Tensor& out) {
   if (out.numel() == 0) return Status::Ok();
-  SAMQ_ASSIGN_OR_RETURN(PadMode mode, ReadMode(ctx.node()));
-  SAMQ_ASSIGN_OR_RETURN(Pads p, ReadPads(ctx, in.rank()));
   const size_t elem = dtype_size(in.dtype());
-  const std::vector<uint8_t> value = PadValue(ctx, in.dtype());
   const auto* src = static_cast<const uint8_t*>(in.raw());
   auto* dst = static_cast<uint8_t*>(out.raw());
   const int r = static_cast<int>(in.rank());
@@ -147,7 +144,7 @@ Status RunPad(rt::KernelContext& ctx) {
   }
   std::vector<std::vector<int64_t>> maps(r);
   for (int k = 0; k < r; ++k) {
-    SAMQ_ASSIGN_OR_RETURN(maps[k], AxisMap(ctx.node(), mode, in.dim(k), p.begin[k], p.end[k], out.dim(k), k));
+    SAMQ_ASSIGN_OR_RETURN(maps[k], AxisMap(node, mode, in.dim(k), p.begin[k], p.end[k], out.dim(k), k));
   }
   const Shape in_strides = ContiguousStrides(in.shape());
 
@@ -197,6 +194,78 @@ Status RunPad(rt::KernelContext& ctx) {
   return Status::Ok();
 }
 
+Status RunPad(rt::KernelContext& ctx) {
+  const Tensor& in = ctx.input(0);
+  SAMQ_ASSIGN_OR_RETURN(PadMode mode, ReadMode(ctx.node()));
+  SAMQ_ASSIGN_OR_RETURN(Pads p, ReadPads(ctx, in.rank()));
+  return PadInto(ctx.node(), in, p, mode, PadValue(ctx, in.dtype()), ctx.output(0));
+}
+
+// ---- CenterCropPad (opset 18) --------------------------------------------------------------
+
+// Per-dim begin/end pads that crop or zero-pad each listed axis to its target size around the
+// centre: cropping drops floor((in - size) / 2) in front, padding adds floor((size - in) / 2).
+template <typename Ctx>
+Result<Pads> CenterPads(const Ctx& ctx, const Shape& in, const std::vector<int64_t>& sizes) {
+  const ir::Node& node = ctx.node();
+  const int64_t rank = static_cast<int64_t>(in.size());
+  std::vector<int64_t> axes = node.attr_ints("axes");
+  if (axes.empty())
+    for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
+  SAMQ_ASSIGN_OR_RETURN(axes, NormalizeAxes(node, axes, rank, "axes"));
+  if (sizes.size() != axes.size())
+    return NodeError(node, "shape has {} values but {} axes are cropped/padded", sizes.size(), axes.size());
+  Pads p;
+  p.known = true;
+  p.begin.assign(rank, 0);
+  p.end.assign(rank, 0);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const int64_t d = axes[i], n = in[d], size = sizes[i];
+    if (size < 0) return NodeError(node, "shape has the negative size {}", size);
+    if (n < 0) {
+      p.known = false;
+      continue;
+    }
+    const int64_t diff = size - n;
+    const int64_t front = diff >= 0 ? diff / 2 : -((-diff) / 2);
+    p.begin[d] = front;
+    p.end[d] = diff - front;
+  }
+  return p;
+}
+
+Status InferCenterCropPad(rt::InferContext& ctx) {
+  const auto& t = ctx.input_type(0);
+  SAMQ_RETURN_IF_ERROR(CheckMovableDtype(ctx.node(), t.dtype));
+  const Tensor* shape = ctx.input_value(1);
+  if (!t.rank_known || !shape) {
+    if (t.rank_known) ctx.set_output(0, t.dtype, Shape(t.rank(), -1));
+    else ctx.set_output_unknown_rank(0, t.dtype);
+    return Status::Ok();
+  }
+  SAMQ_ASSIGN_OR_RETURN(auto sizes, ReadInts(ctx.node(), *shape, "shape"));
+  SAMQ_ASSIGN_OR_RETURN(Pads p, CenterPads(ctx, t.dims, sizes));
+  Shape out = t.dims;
+  for (int64_t k = 0; k < t.rank(); ++k)
+    if (out[k] >= 0) out[k] += p.begin[k] + p.end[k];
+  // Axes with unknown input size still end at their target size.
+  std::vector<int64_t> axes = ctx.node().attr_ints("axes");
+  if (axes.empty())
+    for (int64_t i = 0; i < t.rank(); ++i) axes.push_back(i);
+  SAMQ_ASSIGN_OR_RETURN(axes, NormalizeAxes(ctx.node(), axes, t.rank(), "axes"));
+  for (size_t i = 0; i < axes.size(); ++i) out[axes[i]] = sizes[i];
+  ctx.set_output(0, t.dtype, out);
+  return Status::Ok();
+}
+
+Status RunCenterCropPad(rt::KernelContext& ctx) {
+  const Tensor& in = ctx.input(0);
+  SAMQ_ASSIGN_OR_RETURN(auto sizes, ReadInts(ctx.node(), ctx.input(1), "shape"));
+  SAMQ_ASSIGN_OR_RETURN(Pads p, CenterPads(ctx, in.shape(), sizes));
+  const std::vector<uint8_t> zero(dtype_size(in.dtype()), 0);
+  return PadInto(ctx.node(), in, p, PadMode::kConstant, zero, ctx.output(0));
+}
+
 }  // namespace
 
 void RegisterPadOps(rt::OpRegistry& r) {
@@ -207,6 +276,13 @@ void RegisterPadOps(rt::OpRegistry& r) {
   s.infer = InferPad;
   s.kernels.push_back(rt::MakeStatelessKernel("ref.Pad", RunPad));
   r.Register(std::move(s));
+
+  rt::OpSchema c;
+  c.op_type = "CenterCropPad";
+  c.min_inputs = c.max_inputs = 2;
+  c.infer = InferCenterCropPad;
+  c.kernels.push_back(rt::MakeStatelessKernel("ref.CenterCropPad", RunCenterCropPad));
+  r.Register(std::move(c));
 }
 
 }  // namespace samq::backends

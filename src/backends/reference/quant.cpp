@@ -39,7 +39,8 @@ struct Layout {
 // Works out the layout from the shapes; a user error when scale (or zero point) fits none.
 Result<Layout> ResolveLayout(const ir::Node& node, const Shape& x, const Shape& scale,
                              const Shape* zp) {
-  if (zp && *zp != scale)
+  // A one-element zero point beside a scalar scale (or the reverse) is still per-tensor.
+  if (zp && *zp != scale && !(shape_numel(*zp) == 1 && shape_numel(scale) == 1))
     return Status::UserF("{}: zero point shape {} differs from scale shape {}", node.describe(),
                          shape_str(*zp), shape_str(scale));
   Layout l;
@@ -175,8 +176,7 @@ Status RunQuantize(rt::KernelContext& ctx) {
     if (narrow == DType::kFloat16) q = half_to_float(float_to_half(q));
     else if (narrow == DType::kBFloat16) q = bf16_to_float(float_to_bf16(q));
     if (fp8) {
-      static_cast<uint8_t*>(raw)[i] = out == DType::kFloat8E4M3FN ? float_to_fp8e4m3fn(q, saturate)
-                                                                  : float_to_fp8e5m2(q, saturate);
+      static_cast<uint8_t*>(raw)[i] = FloatToFp8(out, q, saturate);
       return;
     }
     double v = std::nearbyint(q);

@@ -70,9 +70,13 @@ bool ReduceTypeOk(DType t) {
   return dtype_is_float(t) || (dtype_is_integer(t) && t != DType::kInt4 && t != DType::kUInt4);
 }
 
+// ReduceMax / ReduceMin also take bool (opset 20): logical or / and.
+bool BoolReduceOk(const ir::Node& node) { return node.op_type == "ReduceMax" || node.op_type == "ReduceMin"; }
+
 Status InferReduce(rt::InferContext& ctx) {
   const auto& in = ctx.input_type(0);
-  if (in.dtype != DType::kUndefined && !ReduceTypeOk(in.dtype))
+  const bool bool_ok = in.dtype == DType::kBool && BoolReduceOk(ctx.node());
+  if (in.dtype != DType::kUndefined && !ReduceTypeOk(in.dtype) && !bool_ok)
     return ctx.Error("input type {} is not supported; supported: float and integer types", dtype_name(in.dtype));
   const bool keepdims = ctx.node().attr_int("keepdims", 1) != 0;
   if (!in.rank_known) {
@@ -178,6 +182,17 @@ Status RunReduce(rt::KernelContext& ctx, Reduce op) {
     return Status::Ok();
   }
   Tensor& y = ctx.output(0);
+  if (x.dtype() == DType::kBool) {
+    // bool is one byte of 0/1: max over bytes is "any"; min is "all" once the empty-set
+    // identity (255) is clamped back to true.
+    const Tensor bytes(DType::kUInt8, x.shape(), x.buffer(), x.buffer() ? static_cast<size_t>(static_cast<const char*>(x.raw()) - static_cast<const char*>(x.buffer()->data())) : 0);
+    Tensor out = Tensor::Zeros(DType::kUInt8, keep);
+    ReduceTyped<uint8_t>(op, bytes, keep, out);
+    uint8_t* o = out.data<uint8_t>();
+    for (int64_t i = 0; i < out.numel(); ++i) o[i] = o[i] != 0;
+    ctx.set_output(0, Tensor(DType::kBool, out_shape, out.buffer()));
+    return Status::Ok();
+  }
   bool done = VisitNativeNumeric(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     ReduceTyped<T>(op, x, keep, y);

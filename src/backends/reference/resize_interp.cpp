@@ -167,7 +167,6 @@ AxisFilter BuildAxisFilter(const ResizeAttrs& a, const ResizeGeometry& g, int d,
     const int64_t first = static_cast<int64_t>(std::floor(center - support + 0.5f));
     const int64_t last = std::min(static_cast<int64_t>(std::floor(center + support + 0.5f)), first + f.window);
     // Weights of taps [first, last), possibly outside [0, in_len).
-    float total = 0.0f;
     for (int64_t t = first; t < last; ++t) {
       const float arg = (static_cast<float>(t) - center + 0.5f) * inv_scale;
       const float w = cubic ? CubicFilter(arg, a.cubic_a) : LinearFilter(arg);
@@ -177,11 +176,10 @@ AxisFilter BuildAxisFilter(const ResizeAttrs& a, const ResizeGeometry& g, int d,
     const int64_t lo = std::clamp<int64_t>(first, 0, in_len - 1);
     const int64_t hi = std::clamp<int64_t>(last - 1, 0, in_len - 1);
     float* w = &f.w[i * f.window];
+    float total = 0.0f;
     for (int64_t t = first; t < last; ++t) {
+      if (a.exclude_outside && (t < 0 || t >= in_len)) continue;
       const float v = raw[t - first];
-      if (t < 0 || t >= in_len) {
-        if (a.exclude_outside) continue;
-      }
       w[std::clamp<int64_t>(t, 0, in_len - 1) - lo] += v;
       total += v;
     }

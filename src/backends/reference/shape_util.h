@@ -20,7 +20,7 @@ void RegisterConstantOps(rt::OpRegistry& r);     // constant_ops.cpp: Constant, 
 void RegisterTransposeOps(rt::OpRegistry& r);    // transpose.cpp: Transpose, DepthToSpace, SpaceToDepth
 void RegisterConcatSplitOps(rt::OpRegistry& r);  // concat_split.cpp: Concat, Split
 void RegisterSliceOps(rt::OpRegistry& r);        // slice.cpp: Slice
-void RegisterPadOps(rt::OpRegistry& r);          // pad.cpp: Pad
+void RegisterPadOps(rt::OpRegistry& r);          // pad.cpp: Pad, CenterCropPad
 void RegisterGatherOps(rt::OpRegistry& r);       // gather.cpp: Gather, GatherElements, GatherND
 void RegisterScatterOps(rt::OpRegistry& r);      // scatter.cpp: ScatterND, ScatterElements
 void RegisterExpandTileOps(rt::OpRegistry& r);   // expand_tile.cpp: Expand, Tile, Trilu

@@ -38,8 +38,11 @@ Result<SliceArgs> ReadSliceArgs(const Ctx& ctx, ValueFn value, int64_t rank) {
     a.known = s && e && a.axes_known && (!node.has_input(4) || st);
     if (ax) {
       SAMQ_ASSIGN_OR_RETURN(a.axes, ReadInts(node, *ax, "axes"));
+      if (rank >= 0) {
+        SAMQ_ASSIGN_OR_RETURN(a.axes, NormalizeAxes(node, a.axes, rank, "axes"));
+      }
     }
-    if (!a.known) return a;
+    if (!a.known) return a;  // axes (when known) are normalized: infer indexes dims with them
     SAMQ_ASSIGN_OR_RETURN(a.starts, ReadInts(node, *s, "starts"));
     SAMQ_ASSIGN_OR_RETURN(a.ends, ReadInts(node, *e, "ends"));
     if (st) {
@@ -57,6 +60,8 @@ Result<SliceArgs> ReadSliceArgs(const Ctx& ctx, ValueFn value, int64_t rank) {
   } else if (a.known && a.axes.size() != n) {
     return NodeError(node, "axes has {} values but starts has {}", a.axes.size(), n);
   }
+  // Normalizing again is harmless (values are in range now) and covers attribute axes and the
+  // default 0..n-1, which may exceed the rank.
   if (a.axes_known && rank >= 0) {
     SAMQ_ASSIGN_OR_RETURN(a.axes, NormalizeAxes(node, a.axes, rank, "axes"));
   }
