@@ -19,4 +19,9 @@ C="$FIX/mobilesam/cases"
   --input has_mask_input="$C/decoder_in_has_mask_input.npy" \
   --input orig_im_size="$C/decoder_in_orig_im_size.npy" \
   --out-dir "$OUT"
-echo "outputs written to $OUT"
+echo "decoder outputs written to $OUT"
+# End to end: segment a photo with MobileSAM from a box and a point; writes masks, logits,
+# overlay.png and result.json (the fixtures' weights are random, so the mask is a noise blob).
+"$SAMQ" segment --encoder "$FIX/mobilesam/encoder.onnx" --decoder "$FIX/sam1-decoder/decoder.onnx" \
+  --image "$FIX/images/groceries.jpg" --box 100,100,400,400 --point 250,250 --out-dir "$OUT/segment"
+echo "segmentation written to $OUT/segment (see overlay.png)"
