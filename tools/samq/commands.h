@@ -19,5 +19,6 @@ void AddRunCommand(CLI::App& root, ActionMap& actions);
 void AddSynthWeightsCommand(CLI::App& root, ActionMap& actions);
 void AddSegmentCommand(CLI::App& root, ActionMap& actions);
 void AddBenchCommand(CLI::App& root, ActionMap& actions);
+void AddOpsCommand(CLI::App& root, ActionMap& actions);
 
 }  // namespace samq::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   samq::cli::AddSynthWeightsCommand(app, actions);
   samq::cli::AddSegmentCommand(app, actions);
   samq::cli::AddBenchCommand(app, actions);
+  samq::cli::AddOpsCommand(app, actions);
 
   try {
     app.parse(argc, argv);
