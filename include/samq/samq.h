@@ -113,6 +113,9 @@ struct Masks {
 struct ModelOptions {
   std::string family = "auto";  // auto | sam | mobilesam | efficientvit-sam | sam2
   int threads = 0;              // 0 = all cores
+  // fp32 | bf16: bf16 runs the encoder's MatMuls with bfloat16 operands and float32
+  // accumulation (faster where the CPU has AVX512-BF16/AMX; masks differ slightly).
+  std::string precision = "fp32";
 };
 
 class Model {
@@ -145,5 +148,63 @@ class Predictor {
  private:
   std::unique_ptr<sam::Predictor> impl_;
 };
+
+// How much a candidate encoder (e.g. a quantized one) changes masks and embeddings relative to a
+// reference encoder on a folder of images — `samq compare` as a call.
+struct CompareOptions {
+  std::string reference_encoder, candidate_encoder, decoder;
+  std::string candidate_decoder;  // empty = `decoder` for both
+  std::string images_dir;
+  std::string prompts = "auto";   // auto | grid | gt | samexporter prompt JSON file
+  std::string annotations;        // COCO instances JSON: also score both against ground truth
+  int grid = 4;                   // grid prompts per side
+  int threads = 0;                // 0 = all cores
+  int max_images = 0;             // 0 = all
+  std::string family = "auto";
+};
+struct CompareSummary {
+  int64_t images = 0, prompts = 0;
+  double miou = 0, min_iou = 0;  // candidate vs reference masks
+  double embedding_cosine_mean = 0, embedding_sqnr_db_mean = 0;  // SQNR +inf when identical
+  int64_t reference_bytes = 0, candidate_bytes = 0;  // with external data
+  double reference_encoder_ms = 0, candidate_encoder_ms = 0;  // medians, same run and threads
+  // With annotations, box prompts from the GT boxes (-1 otherwise): mIoU and mask AP@[.5:.95].
+  double reference_gt_miou = -1, candidate_gt_miou = -1, reference_gt_ap = -1, candidate_gt_ap = -1;
+  std::string report_json;  // everything, per image and prompt, as `samq compare --report` writes it
+};
+Result<CompareSummary> compare(const CompareOptions& options);
+
+// Post-training quantization into standard QDQ ONNX (the C++ side of `samq quantize`; the
+// fields mirror its flags, see docs/CLI.md). Calibration images are preprocessed as the model's
+// family does; a SAM decoder is calibrated through `encoder`.
+struct QuantizeOptions {
+  std::string model, out;                   // IN.onnx, OUT.onnx
+  std::string mode = "int8";                // int8 | fp8 (w4a8 / w4a16: not supported yet)
+  std::string calib_dir;                    // images, or:
+  bool random_calib = false;                // seeded random calibration data
+  uint64_t seed = 0;
+  std::vector<std::string> calib_ext = {"jpg", "jpeg", "png"};
+  int64_t calib_size = 32;
+  std::string calib_method = "max";         // max | entropy | percentile | mse
+  double percentile = 99.99;
+  std::vector<std::string> op_types = {"MatMul", "Conv", "Gemm"};
+  std::vector<std::string> exclude;         // regexes on node names
+  bool quantize_attention = false;          // MatMuls of two activations too
+  bool per_channel = true;
+  std::string weights = "qdq";              // qdq | dq
+  std::string activation_type = "u8";       // u8 (asymmetric) | s8 (symmetric)
+  std::string family = "auto";
+  std::string encoder;                      // needed for a SAM decoder
+  std::string report;                       // JSON report path (optional)
+  int threads = 0;
+};
+
+struct QuantizeResult {
+  int64_t quantized_nodes = 0, excluded_nodes = 0;
+  std::vector<std::string> warnings;
+  std::string summary;  // the few lines `samq quantize` prints
+};
+
+Result<QuantizeResult> quantize(const QuantizeOptions& options);
 
 }  // namespace samq

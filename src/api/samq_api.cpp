@@ -22,6 +22,9 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& encoder, con
                                                  const ModelOptions& options) {
   sam::PredictorOptions po;
   po.threads = options.threads;
+  if (options.precision == "bf16") po.precision = rt::ComputePrecision::kBFloat16;
+  else if (options.precision != "fp32")
+    return Status::UserF("precision '{}': expected fp32 or bf16", options.precision);
   if (options.family != "auto") {
     auto f = sam::family_from_name(options.family);
     if (!f) return Status::UserF("family '{}': expected auto, sam, mobilesam, efficientvit-sam or sam2", options.family);

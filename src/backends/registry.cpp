@@ -12,6 +12,7 @@ const rt::OpRegistry& DefaultRegistry() {
     RegisterLinalgOps(r);
     RegisterNnOps(r);
     RegisterQuantOps(r);
+    RegisterSamqQuantOps(r);
     RegisterCpuKernels(r);
     return r;
   }();

@@ -17,6 +17,7 @@ void RegisterResizeOps(rt::OpRegistry& r);       // Resize
 void RegisterLinalgOps(rt::OpRegistry& r);       // MatMul, Gemm, Einsum
 void RegisterNnOps(rt::OpRegistry& r);           // Conv, ConvTranspose, MaxPool
 void RegisterQuantOps(rt::OpRegistry& r);        // QuantizeLinear, DequantizeLinear
+void RegisterSamqQuantOps(rt::OpRegistry& r);    // com.samq QMatMul, QConv, QuantDequant (samq_qops.cpp)
 
 // Faster CPU kernels (oneDNN and samq's own), added in front of the reference candidates.
 void RegisterCpuKernels(rt::OpRegistry& r);

@@ -1,6 +1,7 @@
 // Recycles intermediate buffers between nodes (and between runs): a tensor whose last reader has
 // run drops its buffer, which returns here instead of to the heap, and the next allocation of a
-// similar size takes it. Buffers outliving the pool are freed normally.
+// similar size takes it. Buffers outliving the pool are freed normally. A request that raises the
+// in-use high-water mark first frees the held buffers, so recycling does not raise peak memory.
 #pragma once
 
 #include <cstddef>

@@ -100,7 +100,16 @@ class Kernel {
  public:
   virtual ~Kernel() = default;
   virtual Status Run(KernelContext& ctx) = 0;
+  // True when the kernel made its own (prepacked) copy of constant input `i` at creation and
+  // never reads that input's data at run time (only its dtype and shape). A session with
+  // SessionOptions::release_packed_weights then frees the original, so a weight is held once.
+  virtual bool OwnsPackedCopy(int i) const { return false; }
 };
+
+// Arithmetic a session lets fast kernels use (SessionOptions::precision). kBFloat16: products
+// (MatMul) may round their float32 operands to bfloat16 and accumulate in float32; every other
+// op, and every output, stays float32.
+enum class ComputePrecision { kFloat32, kBFloat16 };
 
 // What a kernel factory knows when a session compiles a node: static input types and the values
 // of constant inputs (weights), so it can prepack them.
@@ -109,6 +118,7 @@ struct KernelBuildInfo {
   int64_t opset;
   std::vector<TensorType> input_types;
   std::vector<const Tensor*> const_inputs;  // null where the input is not constant
+  ComputePrecision precision = ComputePrecision::kFloat32;
 };
 
 struct KernelCandidate {

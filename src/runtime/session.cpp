@@ -6,9 +6,12 @@
 #include "core/parallel.h"
 #include "passes/eliminate_dead_nodes.h"
 #include "passes/fold_constants.h"
+#include "passes/fold_qdq_to_integer.h"
+#include "passes/fuse_gelu.h"
 #include "passes/verify_and_sort.h"
 #include "runtime/buffer_pool.h"
 #include "runtime/evaluate_node.h"
+#include "runtime/inplace.h"
 #include "runtime/profiler.h"
 #include "runtime/shape_inference.h"
 
@@ -35,6 +38,7 @@ struct CompiledNode {
   std::vector<int> in_slots;   // kNoSlot for omitted optional inputs
   std::vector<int> out_slots;  // kNoSlot for omitted optional outputs
   std::vector<int> release_after;  // slots whose last reader is this node
+  std::vector<int> inplace_from;   // dying input slots the output may take over (runtime/inplace.h)
 };
 }  // namespace
 
@@ -45,6 +49,7 @@ struct Session::Impl {
   int64_t opset = 0;
   std::vector<ir::ValueInfo> inputs, outputs;
   std::vector<NodeKernelChoice> choices;
+  passes::QdqFoldReport qdq_report;
   std::vector<CompiledNode> nodes;
   std::unordered_map<std::string, int> slot_of;
   std::vector<Tensor> constants;     // per slot: initializer value (undefined otherwise)
@@ -52,8 +57,10 @@ struct Session::Impl {
   size_t num_slots = 0;
   std::shared_ptr<BufferPool> pool = BufferPool::Create();
   Profiler* profiler = nullptr;  // set_profiler(); null = no timing
+  ValueTap value_tap;             // set_value_tap(); empty = no capture (quantization calibration)
 
   Status Compile();
+  void ReleasePackedWeights(const std::set<int>& pinned, const std::set<std::string>& overridable);
   Status CheckFeed(const ir::ValueInfo& info, const Tensor& t) const;
 };
 
@@ -63,7 +70,9 @@ const ir::Model& Session::model() const { return impl_->model; }
 const std::vector<ir::ValueInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<ir::ValueInfo>& Session::outputs() const { return impl_->outputs; }
 const std::vector<NodeKernelChoice>& Session::kernel_choices() const { return impl_->choices; }
+const passes::QdqFoldReport& Session::qdq_fold_report() const { return impl_->qdq_report; }
 void Session::set_profiler(Profiler* profiler) { impl_->profiler = profiler; }
+void Session::set_value_tap(ValueTap tap) { impl_->value_tap = std::move(tap); }
 
 Result<std::unique_ptr<Session>> Session::Create(ir::Model model, const OpRegistry& registry,
                                                  SessionOptions options) {
@@ -94,6 +103,9 @@ Status Session::Impl::Compile() {
   for (const auto& n : g.nodes)
     SAMQ_RETURN_IF_ERROR(CheckArity(*registry->Find(n.domain, n.op_type), n));
 
+  // Before constant folding, which would turn the weights' DequantizeLinear into float weights.
+  if (options.optimize && options.fold_qdq) qdq_report = passes::FoldQdqToInteger(g);
+
   if (options.optimize) {
     passes::NodeEvaluator eval = [this](const ir::Node& n, const std::vector<const Tensor*>& ins) {
       EvaluateOptions eo;
@@ -113,6 +125,8 @@ Status Session::Impl::Compile() {
       if (folded == 0 && shapes == 0) break;
     }
     passes::EliminateDeadNodes(g);
+    // Fusions (after folding: their constants are initializers by now).
+    if (registry->Find("com.samq", "Gelu")) passes::FuseGelu(g);
   }
 
   TypeMap types;
@@ -189,8 +203,9 @@ Status Session::Impl::Compile() {
       if (s != kNoSlot && last_use[s] == static_cast<int>(k) && !pinned.count(s) &&
           !constants[s].defined())
         cn.release_after.push_back(s);
+    if (OpMayRunInPlace(n)) cn.inplace_from = cn.release_after;
 
-    KernelBuildInfo info{n, opset, in_types, const_inputs};
+    KernelBuildInfo info{n, opset, in_types, const_inputs, options.precision};
     NodeKernelChoice choice{n.name, n.op_type, "", {}};
     for (const auto& cand : cn.schema->kernels) {
       bool is_ref = cand.name.rfind("ref.", 0) == 0;
@@ -211,7 +226,21 @@ Status Session::Impl::Compile() {
     choices.push_back(std::move(choice));
     nodes.push_back(std::move(cn));
   }
+  if (options.release_packed_weights) ReleasePackedWeights(pinned, overridable);
   return Status::Ok();
+}
+
+void Session::Impl::ReleasePackedWeights(const std::set<int>& pinned, const std::set<std::string>& overridable) {
+  std::vector<char> owned(num_slots, 1);  // every reader of the slot owns a packed copy
+  for (const auto& cn : nodes)
+    for (size_t i = 0; i < cn.in_slots.size(); ++i)
+      if (cn.in_slots[i] != kNoSlot && !cn.kernel->OwnsPackedCopy(static_cast<int>(i))) owned[cn.in_slots[i]] = 0;
+  for (auto& [name, t] : model.graph.initializers) {
+    const int s = slot_of.at(name);
+    if (!owned[s] || pinned.count(s) || overridable.count(name) || !t.defined()) continue;
+    t = Tensor(t.dtype(), t.shape(), nullptr);  // dtype and shape stay for inference and tools
+    constants[s] = t;
+  }
 }
 
 Status Session::Impl::CheckFeed(const ir::ValueInfo& info, const Tensor& t) const {
@@ -256,9 +285,21 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
       return Status::UserF("input '{}' ({} {}) was not given", m.inputs[i].name,
                            dtype_name(m.inputs[i].dtype), m.inputs[i].shape_str());
 
-  auto alloc = [pool = m.pool](DType d, const Shape& s) { return pool->Allocate(d, s); };
+  if (m.value_tap)  // calibration tap (quantization): graph inputs are activations too
+    for (const auto& [name, t] : feeds) m.value_tap(name, t);
   for (auto& cn : m.nodes) {
     const auto node_start = m.profiler ? Profiler::Clock::now() : Profiler::Clock::time_point{};
+    // An output may take over a dying input's buffer (in-place), else comes from the pool.
+    std::vector<int> reusable = cn.inplace_from;
+    auto alloc = [&](DType d, const Shape& s) {
+      for (int& r : reusable)
+        if (r != kNoSlot && CanReuseForOutput(slots[r], d, s)) {
+          Tensor t = slots[r];
+          r = kNoSlot;  // one output per buffer
+          return t;
+        }
+      return m.pool->Allocate(d, s);
+    };
     const ir::Node& n = *cn.node;
     std::vector<const Tensor*> ins;
     std::vector<TensorType> in_types;
@@ -282,6 +323,10 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
                                  shape_str(outs[i].shape()), i, want.str());
       slots[cn.out_slots[i]] = std::move(outs[i]);
     }
+    // Calibration tap (quantization): sees each output before any buffer is recycled.
+    if (m.value_tap)
+      for (size_t i = 0; i < cn.out_slots.size(); ++i)
+        if (cn.out_slots[i] != kNoSlot) m.value_tap(n.outputs[i], slots[cn.out_slots[i]]);
     for (int s : cn.release_after) slots[s] = Tensor();
     if (m.profiler) m.profiler->Record(&cn - m.nodes.data(), Profiler::Clock::now() - node_start);
   }

@@ -6,6 +6,7 @@
 // every graph output. Intermediate buffers are recycled as soon as their last reader has run.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "core/status.h"
 #include "ir/graph.h"
+#include "passes/fold_qdq_to_integer.h"
 #include "runtime/op_registry.h"
 
 namespace samq::rt {
@@ -23,6 +25,16 @@ struct SessionOptions {
   int threads = 0;                      // 0 = all cores
   bool reference_kernels_only = false;  // run every node on its plain reference kernel (oracle)
   bool optimize = true;                 // constant/shape folding and dead-node elimination
+  // With optimize: QDQ groups around MatMul/Gemm/Conv become integer ops (com.samq QMatMul/QConv)
+  // and remaining Q->DQ pairs QuantDequant (passes/fold_qdq_to_integer.h). Off: run Q/DQ as written.
+  bool fold_qdq = true;
+  // kBFloat16: MatMuls run on oneDNN with bfloat16 operands, float32 accumulation and output
+  // (runtime/kernel.h); everything else float32. Ignored with reference_kernels_only.
+  ComputePrecision precision = ComputePrecision::kFloat32;
+  // Free each initializer whose every reader keeps its own prepacked copy (Kernel::OwnsPackedCopy):
+  // peak memory drops by about the weights' size. model() then holds those initializers as
+  // dtype+shape without data, so leave it off where the compiled model is read back (quantize).
+  bool release_packed_weights = false;
 };
 
 struct NodeKernelChoice {
@@ -51,10 +63,18 @@ class Session {
   const std::vector<ir::ValueInfo>& inputs() const;   // runtime inputs (not initializers)
   const std::vector<ir::ValueInfo>& outputs() const;
   const std::vector<NodeKernelChoice>& kernel_choices() const;
+  // What the QDQ folding pass did (all zero when it did not run or the model has no QDQ).
+  const passes::QdqFoldReport& qdq_fold_report() const;
 
   // Per-node timing (`samq bench --profile`): while a profiler is attached, every Run records
   // each node's wall time into it (node i = kernel_choices()[i]). Not owned; null detaches.
   void set_profiler(Profiler* profiler);
+
+  // Activation capture for quantization calibration (src/quant): while a tap is set, Run calls it
+  // with every output of every node right after that node ran (before buffers are recycled, so
+  // the tensor is only valid during the call); the feeds are reported first. Empty detaches.
+  using ValueTap = std::function<void(const std::string& value_name, const Tensor& value)>;
+  void set_value_tap(ValueTap tap);
 
  private:
   struct Impl;

@@ -28,10 +28,14 @@ const ir::ValueInfo* find(const std::vector<ir::ValueInfo>& vs, const std::strin
   return nullptr;
 }
 
-Result<std::unique_ptr<rt::Session>> load_session(const std::filesystem::path& path, int threads) {
+Result<std::unique_ptr<rt::Session>> load_session(
+    const std::filesystem::path& path, int threads,
+    rt::ComputePrecision precision = rt::ComputePrecision::kFloat32) {
   SAMQ_ASSIGN_OR_RETURN(auto imported, onnx::LoadModel(path));
   rt::SessionOptions so;
   so.threads = threads;
+  so.precision = precision;
+  so.release_packed_weights = true;  // the predictor never reads weights back
   return rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so);
 }
 
@@ -130,7 +134,7 @@ Result<std::shared_ptr<const SamModel>> SamModel::Load(const std::filesystem::pa
   auto impl = std::make_unique<Impl>();
   impl->encoder_name = encoder.string();
   impl->decoder_name = decoder.string();
-  SAMQ_ASSIGN_OR_RETURN(impl->encoder, load_session(encoder, options.threads));
+  SAMQ_ASSIGN_OR_RETURN(impl->encoder, load_session(encoder, options.threads, options.precision));
   SAMQ_ASSIGN_OR_RETURN(impl->decoder, load_session(decoder, options.threads));
   SAMQ_ASSIGN_OR_RETURN(impl->decoder_sig, InspectDecoder(impl->decoder->inputs(), impl->decoder_name));
   if (options.family) {

@@ -25,6 +25,9 @@ namespace samq::sam {
 struct PredictorOptions {
   std::optional<Family> family;  // nullopt = detect from the encoder's signature
   int threads = 0;               // 0 = all cores
+  // The encoder's MatMul precision (--precision bf16). The decoder always runs float32: its
+  // products are small, and its logits decide mask borders.
+  rt::ComputePrecision precision = rt::ComputePrecision::kFloat32;
 };
 
 struct PredictedMask {

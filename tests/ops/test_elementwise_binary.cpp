@@ -114,11 +114,16 @@ TEST(BinaryOps, Int32WrapsAndDivisionByZeroIsAnError) {
   EXPECT_NE(RunError("Mod", {&a, &zero}).find("division by zero"), std::string::npos);
 }
 
-TEST(BinaryOps, FloatModNeedsFmod) {
-  // fmod(5.5, 2) = 1.5, fmod(-5.5, 2) = -1.5.
+TEST(BinaryOps, FloatModBothModes) {
+  // fmod=1 is C fmod: fmod(5.5, 2) = 1.5, fmod(-5.5, 2) = -1.5.
   Tensor a = F({2}, {5.5f, -5.5f}), b = F({1}, {2});
   ExpectTensor(Run1("Mod", {&a, &b}, {AttrI("fmod", 1)}), DType::kFloat32, {2}, {1.5, -1.5});
-  EXPECT_NE(RunError("Mod", {&a, &b}).find("fmod=0"), std::string::npos);
+  // fmod=0 on floats (defined from opset 22) is numpy.mod: the sign follows the divisor,
+  // numpy.mod(-5.5, 2) = 0.5, numpy.mod(5.5, -2) = -0.5.
+  Tensor c = F({2}, {2, -2});
+  ExpectTensor(Run1("Mod", {&a, &c}), DType::kFloat32, {2}, {1.5, 0.5});
+  Tensor d = F({1}, {-2});
+  ExpectTensor(Run1("Mod", {&a, &d}), DType::kFloat32, {2}, {-0.5, -1.5});
 }
 
 TEST(BinaryOps, Pow) {

@@ -3,6 +3,7 @@
 
     DIR/node/<case>/   ONNX's own node tests, materialized from the installed onnx package
     DIR/ort/<case>/    tests/oracles/cases_*.py run through ONNX Runtime (CPU EP)
+    DIR/qdq_models/    fixture encoders quantized by ORT's quantize_static + ORT's outputs (qdq_models.py)
     DIR/versions.json  python, onnx, onnxruntime, numpy versions that made them
     DIR/summary.json   what was written and what was skipped, with reasons
     DIR/stamp          hash of these scripts + versions; a matching stamp makes the run a no-op
@@ -112,10 +113,19 @@ def main() -> int:
                 os.remove(p)
         node_stats = onnx_node_cases.generate(os.path.join(out, "node"), ort, log)
         ort_stats = ort_cases.generate(os.path.join(out, "ort"), HERE, ort, log)
+        shared = os.path.join(os.path.dirname(os.path.dirname(HERE)), "..", "shared")
+        if os.environ.get("SAMQ_FIXTURES"):
+            shared = os.path.dirname(os.path.abspath(os.environ["SAMQ_FIXTURES"]))
+        import qdq_models
+        qdq_stats = qdq_models.generate(os.path.join(out, "qdq_models"), os.path.join(shared, "fixtures"),
+                                        os.path.join(shared, "data"), ort, log)
+        import eval_oracles
+        eval_stats = eval_oracles.generate(os.path.join(out, "eval"), os.path.join(shared, "data"), log)
         with open(os.path.join(out, "versions.json"), "w") as f:
             json.dump(vers, f, indent=1, sort_keys=True)
         with open(os.path.join(out, "summary.json"), "w") as f:
-            json.dump({"node": node_stats, "ort": ort_stats}, f, indent=1, sort_keys=True)
+            json.dump({"node": node_stats, "ort": ort_stats, "qdq_models": qdq_stats,
+                       "eval": eval_stats}, f, indent=1, sort_keys=True)
         # The stamp goes last: an interrupted run leaves none and the next run starts over.
         with open(os.path.join(out, "stamp"), "w") as f:
             f.write(stamp + "\n")

@@ -25,6 +25,7 @@
 
 #include "backends/registry.h"
 #include "commands.h"
+#include "precision_option.h"
 #include "core/float_convert.h"
 #include "core/parallel.h"
 #include "io/npy.h"
@@ -48,6 +49,7 @@ struct BenchArgs {
   bool profile = false;
   int profile_top = 15;
   bool json = false;
+  std::string precision = "fp32";
 };
 
 // One --input: either a file's data or a shape to fill with seeded random data.
@@ -235,6 +237,8 @@ Status RunBench(const BenchArgs& a) {
   const double import_ms = ms_since(t_load);
   rt::SessionOptions so;
   so.threads = a.threads;
+  so.precision = ToComputePrecision(a.precision);
+  so.release_packed_weights = true;  // measure memory as a user runs the model
   SAMQ_ASSIGN_OR_RETURN(auto session,
                         rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so));
   const double load_ms = ms_since(t_load);
@@ -275,6 +279,7 @@ Status RunBench(const BenchArgs& a) {
                         {"samq_version", version()},
                         {"cpu", cpu_model()},
                         {"threads", threads},
+                        {"precision", a.precision},
                         {"runs", a.runs},
                         {"warmup", a.warmup},
                         {"seed", a.seed},
@@ -333,6 +338,7 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_option("--profile-top", args->profile_top, "Rows in each profile table (default 15)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");
+  AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunBench(*args); };
 }
 

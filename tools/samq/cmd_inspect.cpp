@@ -27,6 +27,18 @@ nlohmann::json value_json(const ir::ValueInfo& v) {
   return {{"name", v.name}, {"dtype", dtype_name(v.dtype)}, {"shape", v.has_shape ? dims : nullptr}};
 }
 
+// How many quantized MatMul/Gemm/Conv nodes (those reading a DequantizeLinear) run on an integer
+// kernel, and the QDQ groups the folding pass left as they were, with the reason.
+nlohmann::json IntegerKernelSummary(const rt::Session& session) {
+  const auto& rep = session.qdq_fold_report();
+  int integer = 0;
+  for (const auto& c : session.kernel_choices())
+    if ((c.op_type == "QMatMul" || c.op_type == "QConv") && c.kernel.rfind("ref.", 0) != 0) ++integer;
+  return {{"integer", integer}, {"quantized_ops", rep.quantized_ops}, {"folded", rep.folded},
+          {"fused_bias_adds", rep.fused_bias_adds}, {"quant_dequant_pairs", rep.quant_dequant_pairs},
+          {"unfolded", rep.unfolded}};
+}
+
 Status RunInspect(const InspectArgs& a) {
   onnx::ImportOptions io;
   io.load_external_data = false;  // inspect reports missing weights instead of failing on them
@@ -79,6 +91,7 @@ Status RunInspect(const InspectArgs& a) {
     for (const auto& c : session->kernel_choices())
       ks.push_back({{"node", c.node}, {"op", c.op_type}, {"kernel", c.kernel}, {"declined", c.declined}});
     j["kernels"] = ks;
+    j["integer_kernels"] = IntegerKernelSummary(*session);
   }
 
   if (a.json) {
@@ -117,6 +130,13 @@ Status RunInspect(const InspectArgs& a) {
       std::cout << "  " << k["node"].get<std::string>() << " (" << k["op"].get<std::string>()
                 << "): " << k["kernel"].get<std::string>() << "\n";
       for (const auto& d : k["declined"]) std::cout << "      declined " << d.get<std::string>() << "\n";
+    }
+    const auto& q = j["integer_kernels"];
+    if (q["quantized_ops"].get<int>() > 0 || qdq) {
+      std::cout << "integer kernels: " << q["integer"].get<int>() << " of " << q["quantized_ops"].get<int>()
+                << " quantized MatMul/Gemm/Conv (" << q["quant_dequant_pairs"].get<int>()
+                << " other Q->DQ pairs fused into QuantDequant)\n";
+      for (const auto& u : q["unfolded"]) std::cout << "  left unfolded: " << u.get<std::string>() << "\n";
     }
   }
   return Status::Ok();

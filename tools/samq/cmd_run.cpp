@@ -5,6 +5,7 @@
 #include "backends/registry.h"
 #include "cli_util.h"
 #include "commands.h"
+#include "precision_option.h"
 #include "io/npy.h"
 #include "onnx/import.h"
 #include "runtime/session.h"
@@ -17,6 +18,7 @@ struct RunArgs {
   std::vector<std::string> inputs;
   std::string out_dir;
   int threads = 0;
+  std::string precision = "fp32";
 };
 
 Status RunRun(const RunArgs& a) {
@@ -35,6 +37,8 @@ Status RunRun(const RunArgs& a) {
   SAMQ_ASSIGN_OR_RETURN(auto imported, onnx::LoadModel(a.model));
   rt::SessionOptions so;
   so.threads = a.threads;
+  so.precision = ToComputePrecision(a.precision);
+  so.release_packed_weights = true;
   SAMQ_ASSIGN_OR_RETURN(auto session, rt::Session::Create(std::move(imported.model),
                                                           backends::DefaultRegistry(), so));
   SAMQ_ASSIGN_OR_RETURN(auto outputs, session->Run(feeds));
@@ -56,6 +60,7 @@ void AddRunCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_option("--input", args->inputs, "NAME=FILE.npy (repeatable)");
   cmd->add_option("--out-dir", args->out_dir, "Folder for <output name>.npy")->required();
   cmd->add_option("--threads", args->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunRun(*args); };
 }
 

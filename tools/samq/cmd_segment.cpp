@@ -7,6 +7,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "precision_option.h"
 #include "io/atomic_file.h"
 #include "io/image.h"
 #include "io/npy.h"
@@ -23,6 +24,7 @@ struct SegmentArgs {
   std::vector<std::string> points, boxes;
   bool multimask = false;
   int threads = 0;
+  std::string precision = "fp32";
 };
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
@@ -53,6 +55,7 @@ Status RunSegment(const SegmentArgs& a) {
   if (prompt.empty()) return Status::User("no prompt given: pass --point, --box, --prompt or --mask-input");
   sam::PredictorOptions po;
   po.threads = a.threads;
+  po.precision = ToComputePrecision(a.precision);
   if (a.family != "auto") {
     auto f = sam::family_from_name(a.family);
     if (!f) return Status::UserF("--family '{}': expected auto, sam, mobilesam, efficientvit-sam or sam2", a.family);
@@ -134,6 +137,7 @@ void AddSegmentCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_option("--family", args->family, "auto|sam|mobilesam|efficientvit-sam|sam2");
   cmd->add_option("--out-dir", args->out_dir, "Output folder (default samq_out)");
   cmd->add_option("--threads", args->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunSegment(*args); };
 }
 

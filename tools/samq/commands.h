@@ -19,6 +19,8 @@ void AddRunCommand(CLI::App& root, ActionMap& actions);
 void AddSynthWeightsCommand(CLI::App& root, ActionMap& actions);
 void AddSegmentCommand(CLI::App& root, ActionMap& actions);
 void AddBenchCommand(CLI::App& root, ActionMap& actions);
+void AddQuantizeCommand(CLI::App& root, ActionMap& actions);
 void AddOpsCommand(CLI::App& root, ActionMap& actions);
+void AddCompareCommand(CLI::App& root, ActionMap& actions);
 
 }  // namespace samq::cli

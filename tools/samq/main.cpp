@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   samq::cli::AddSynthWeightsCommand(app, actions);
   samq::cli::AddSegmentCommand(app, actions);
   samq::cli::AddBenchCommand(app, actions);
+  samq::cli::AddQuantizeCommand(app, actions);
   samq::cli::AddOpsCommand(app, actions);
+  samq::cli::AddCompareCommand(app, actions);
 
   try {
     app.parse(argc, argv);

@@ -128,7 +128,8 @@ class MatMulKernel final : public rt::Kernel {
     std::lock_guard<std::mutex> lock(cache_.mu);
     const Shape key = ShapeKey({&a.shape(), &b.shape()});
     MatMulEntry* e = cache_.Find(key);
-    const bool use_packed = packed_.valid && b.rank() == 2 && b.raw() == packed_.source;
+    // A null B is the constant the session released (OwnsPackedCopy): the packed copy is it.
+    const bool use_packed = packed_.valid && b.rank() == 2 && (b.raw() == packed_.source || !b.raw());
     if (!e) {
       if (b.rank() == 2) {
         // [..., M, K] x [K, N]: fold the batch dims of the dense activation into M.
@@ -146,10 +147,14 @@ class MatMulKernel final : public rt::Kernel {
                                          memory::desc(), DenseDesc(ToDims(ctx.output_type(0).dims))));
       }
     }
+    if (!b.raw() && (e->fallback || !e->packed))
+      return Status::InternalF("{}: weights were released but oneDNN rejected the packed layout for shape {}",
+                               ctx.node().describe(), shape_str(a.shape()));
     if (e->fallback) return fallback_->Run(ctx);
     Execute(*e, a, b, packed_, nullptr, ctx.output(0));
     return Status::Ok();
   }
+  bool OwnsPackedCopy(int i) const override { return i == 1 && packed_.valid; }
 
  private:
   std::unique_ptr<rt::Kernel> fallback_;

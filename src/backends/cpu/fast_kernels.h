@@ -1,0 +1,25 @@
+// samq's own fast float32 CPU candidates ("fast.<Op>"), registered by register_cpu_kernels.cpp in
+// front of the reference kernels. Each declines (with the reason `samq inspect --kernels` shows)
+// anything but the float32 cases it was written for; the reference kernel then runs.
+//
+// ISA: the hot loops are compiled twice with GCC target_clones (an AVX-512 clone and the
+// baseline x86-64 one); the loader picks the clone the CPU supports, so the binary still runs on
+// any x86-64 machine and nothing is built with -march=native.
+#pragma once
+
+#include "runtime/op_registry.h"
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define SAMQ_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
+#else
+#define SAMQ_CLONES
+#endif
+
+namespace samq::backends::fast {
+
+void AddFastElementwiseKernels(rt::OpRegistry& r);  // fast_elementwise.cpp: Add Sub Mul Div, Erf Tanh Relu Sigmoid
+void AddFastNormKernels(rt::OpRegistry& r);         // fast_norm.cpp: Softmax (last axis), LayerNormalization
+void AddFastPoolKernels(rt::OpRegistry& r);         // fast_pool.cpp: MaxPool (2-D, no padding)
+void AddFastGeluKernels(rt::OpRegistry& r);         // fast_gelu.cpp: com.samq Gelu (from passes/fuse_gelu)
+
+}  // namespace samq::backends::fast

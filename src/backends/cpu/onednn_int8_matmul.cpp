@@ -1,0 +1,150 @@
+// oneDNN integer kernel of com.samq QMatMul: x(float) -> QuantizeLinear (here, into a u8/s8
+// scratch buffer) -> u8/s8 x s8 matmul with exact int32 accumulation -> per-column output scale
+// and bias -> float32 (see onednn_int8_util.h for the arithmetic).
+//
+// The activation's batch dims fold into M. The weight [K, N] is reordered once into the blocked
+// layout (with s8 compensation where the ISA needs it) that oneDNN's brgemm kernel picks for the
+// attributes; oneDNN chooses that layout from K, N and the attributes, so one packed copy serves
+// every M (an M whose primitive wants another layout gets its own copy). Primitives are cached
+// per M. The candidate's name carries the activation type and the ISA oneDNN picked on this
+// machine ("onednn.qmatmul_u8s8_amx").
+#include <unordered_map>
+
+#include "backends/cpu/onednn_int8_util.h"
+#include "backends/cpu/onednn_kernels.h"
+#include "backends/cpu/onednn_util.h"
+#include "backends/reference/samq_qops.h"
+
+namespace samq::backends::onednn {
+namespace {
+
+using dnnl::memory;
+
+constexpr int64_t kPackingRows = 128;
+
+struct QMatMulEntry {
+  bool fallback = false;
+  dnnl::matmul prim;
+  memory weights;  // the packed copy this primitive reads
+  std::string impl;
+};
+
+dnnl::matmul::primitive_desc MakePd(int64_t m, int64_t k, int64_t n, const QuantParams& p) {
+  const memory::desc src({m, k}, ActType(p.u8), memory::dims{k, 1});
+  const memory::desc wei({k, n}, memory::data_type::s8, memory::format_tag::any);
+  const memory::desc bias({1, n}, memory::data_type::f32, memory::dims{n, 1});
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, DenseDesc({m, n})),
+                                      MakeQuantAttr(p, bias), Engine());
+}
+
+class QMatMulKernel final : public rt::Kernel {
+ public:
+  QMatMulKernel(std::unique_ptr<rt::Kernel> fallback, QuantParams p)
+      : fallback_(std::move(fallback)), p_(std::move(p)), k_(p_.weights.dim(0)), n_(p_.weights.dim(1)),
+        zp_mem_(memory::desc({1}, memory::data_type::s32, memory::dims{1}), Engine()) {
+    *static_cast<int32_t*>(zp_mem_.get_data_handle()) = p_.x_zero_point;
+  }
+
+  Status Run(rt::KernelContext& ctx) override {
+    const Tensor& x = ctx.input(0);
+    // Overridden weights or parameters (initializers fed as inputs) take the reference path.
+    if (x.dtype() != DType::kFloat32 || x.numel() == 0 || ctx.input(3).raw() != p_.weights.raw())
+      return fallback_->Run(ctx);
+    const int64_t rows = x.numel() / k_;
+    std::lock_guard<std::mutex> lock(cache_.mu);
+    QMatMulEntry* e = cache_.Find({rows});
+    if (!e) e = cache_.Insert({rows}, MakeEntry(rows));
+    if (e->fallback) return fallback_->Run(ctx);
+    scratch_.resize(static_cast<size_t>(rows * k_));
+    QuantizeActivation(x.data<float>(), rows * k_, p_.x_scale, p_.x_zero_point, p_.u8, scratch_.data());
+    Tensor& y = ctx.output(0);
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, memory(memory::desc({rows, k_}, ActType(p_.u8), memory::dims{k_, 1}), Engine(),
+                              scratch_.data())},
+        {DNNL_ARG_WEIGHTS, e->weights},
+        {DNNL_ARG_DST, Wrap(DenseDesc({rows, n_}), y)}};
+    if (p_.x_zero_point != 0) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zp_mem_;
+    if (!p_.bias.empty())
+      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
+          memory(memory::desc({1, n_}, memory::data_type::f32, memory::dims{n_, 1}), Engine(), p_.bias.data());
+    e->prim.execute(ThreadStream(), args);
+    ThreadStream().wait();
+    return Status::Ok();
+  }
+
+  // Creates the shared packed weights (first call) so creation fails early if oneDNN cannot.
+  bool Prepack(std::string* why) {
+    try {
+      auto pd = MakePd(kPackingRows, k_, n_, p_);
+      packed_ = ReorderToNew(memory::desc({k_, n_}, memory::data_type::s8, memory::dims{n_, 1}),
+                             p_.weights.raw(), pd.weights_desc());
+      return true;
+    } catch (const dnnl::error& err) {
+      *why = std::string("oneDNN rejects it: ") + err.what();
+      return false;
+    }
+  }
+
+ private:
+  std::unique_ptr<QMatMulEntry> MakeEntry(int64_t rows) {
+    auto e = std::make_unique<QMatMulEntry>();
+    try {
+      auto pd = MakePd(rows, k_, n_, p_);
+      e->prim = dnnl::matmul(pd);
+      e->impl = pd.impl_info_str();
+      e->weights = pd.weights_desc() == packed_.get_desc()
+                       ? packed_
+                       : ReorderToNew(memory::desc({k_, n_}, memory::data_type::s8, memory::dims{n_, 1}),
+                                      p_.weights.raw(), pd.weights_desc());
+    } catch (const dnnl::error&) {
+      e->fallback = true;
+    }
+    return e;
+  }
+
+  std::unique_ptr<rt::Kernel> fallback_;
+  QuantParams p_;
+  int64_t k_, n_;
+  memory zp_mem_;
+  memory packed_;
+  std::vector<uint8_t> scratch_;  // the quantized activation (uint8 or int8 bytes)
+  ShapeCache<QMatMulEntry> cache_;
+};
+
+// What oneDNN picks for a typical SAM layer on this machine, for the candidate's name.
+std::string ProbeIsa(bool u8) {
+  try {
+    QuantParams p;
+    p.u8 = u8;
+    p.x_zero_point = 3;
+    p.out_scales.assign(256, 0.5f);
+    p.bias.assign(256, 0.f);
+    return IsaTag(MakePd(256, 256, 256, p).impl_info_str());
+  } catch (const dnnl::error&) {
+    return "unavailable";
+  }
+}
+
+rt::KernelCandidate Candidate(bool u8) {
+  const std::string name = std::string("onednn.qmatmul_") + (u8 ? "u8s8_" : "s8s8_") + ProbeIsa(u8);
+  return {name, [u8](const rt::KernelBuildInfo& info, std::string* why) -> std::unique_ptr<rt::Kernel> {
+            QuantParams p;
+            if (!ReadQuantParams(info, 1, u8, &p, why)) return nullptr;
+            if (p.weights.rank() != 2) return Decline(why, "weights are not 2-D");
+            std::string fallback_why;
+            auto fallback = RefQMatMulCandidate().make(info, &fallback_why);
+            if (!fallback) return Decline(why, "no reference fallback: " + fallback_why);
+            auto k = std::make_unique<QMatMulKernel>(std::move(fallback), std::move(p));
+            if (!k->Prepack(why)) return nullptr;
+            return k;
+          }};
+}
+
+}  // namespace
+
+void AddOnednnInt8MatMulKernels(rt::OpRegistry& r) {
+  r.AddFastKernel("com.samq", "QMatMul", Candidate(false));
+  r.AddFastKernel("com.samq", "QMatMul", Candidate(true));
+}
+
+}  // namespace samq::backends::onednn

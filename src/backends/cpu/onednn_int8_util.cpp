@@ -1,0 +1,107 @@
+#include "backends/cpu/onednn_int8_util.h"
+
+#include "core/parallel.h"
+#include "core/quantize_math.h"
+
+namespace samq::backends::onednn {
+
+bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, bool u8_wanted,
+                     QuantParams* p, std::string* why) {
+  if (info.input_types[0].dtype != DType::kFloat32) return *why = "input is not float32", false;
+  auto c = [&](int i) -> const Tensor* {
+    return i < static_cast<int>(info.const_inputs.size()) ? info.const_inputs[i] : nullptr;
+  };
+  const Tensor *xs = c(1), *xz = c(2), *w = c(3), *ws = c(4);
+  if (!xs || !xz || !w || !ws) return *why = "quantization parameters or weights are not constant", false;
+  if (xs->numel() != 1 || xz->numel() != 1 || xs->dtype() != DType::kFloat32)
+    return *why = "activation scale/zero point are not float32/8-bit scalars", false;
+  if (xz->dtype() != (u8_wanted ? DType::kUInt8 : DType::kInt8))
+    return *why = "activation is " + std::string(dtype_name(xz->dtype())), false;
+  if (w->dtype() != DType::kInt8 || ws->dtype() != DType::kFloat32) return *why = "weights are not int8", false;
+  const int64_t channels = w->dim(channels_axis);
+  if (ws->numel() != 1 && ws->numel() != channels) return *why = "weight scale size", false;
+  p->u8 = u8_wanted;
+  p->x_scale = xs->data<float>()[0];
+  p->x_zero_point = u8_wanted ? xz->data<uint8_t>()[0] : xz->data<int8_t>()[0];
+  p->weights = *w;
+  p->out_scales.clear();
+  for (int64_t i = 0; i < ws->numel(); ++i) p->out_scales.push_back(p->x_scale * ws->data<float>()[i]);
+  p->bias.clear();
+  if (info.node.has_input(5)) {
+    const Tensor* b = c(5);
+    if (!b || b->dtype() != DType::kFloat32 || b->numel() != channels)
+      return *why = "bias is not a constant float32 vector", false;
+    p->bias.assign(b->data<float>(), b->data<float>() + channels);
+  }
+  return true;
+}
+
+// Built for AVX-512 too (picked at load time): same IEEE arithmetic, identical bits, 16 lanes.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define SAMQ_QUANT_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
+#else
+#define SAMQ_QUANT_CLONES
+#endif
+
+template <typename Q>
+static void QuantizeRange(const float* x, int64_t b, int64_t e, float s, int32_t zp, Q* out) {
+  for (int64_t i = b; i < e; ++i) out[i] = QuantizeScalar<Q>(x[i], s, zp);
+}
+
+SAMQ_QUANT_CLONES static void QuantizeRangeU8(const float* x, int64_t b, int64_t e, float s, int32_t zp, uint8_t* o) {
+  QuantizeRange(x, b, e, s, zp, o);
+}
+SAMQ_QUANT_CLONES static void QuantizeRangeS8(const float* x, int64_t b, int64_t e, float s, int32_t zp, int8_t* o) {
+  QuantizeRange(x, b, e, s, zp, o);
+}
+
+void QuantizeActivation(const float* x, int64_t n, float scale, int32_t zero_point, bool u8, void* out) {
+  parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
+    if (u8) QuantizeRangeU8(x, b, e, scale, zero_point, static_cast<uint8_t*>(out));
+    else QuantizeRangeS8(x, b, e, scale, zero_point, static_cast<int8_t*>(out));
+  });
+}
+
+template <typename Q>
+static void QuantizeNhwcRows(const float* x, int64_t b, int64_t e, int64_t c, int64_t hw, float s,
+                             int32_t zp, Q* out) {
+  // Row r = (image, channel); its hw values land with stride c in the NHWC output.
+  for (int64_t r = b; r < e; ++r) {
+    const int64_t img = r / c, ch = r % c;
+    const float* src = x + r * hw;
+    Q* dst = out + img * hw * c + ch;
+    for (int64_t i = 0; i < hw; ++i) dst[i * c] = QuantizeScalar<Q>(src[i], s, zp);
+  }
+}
+
+void QuantizeActivationToNhwc(const float* x, int64_t n, int64_t c, int64_t hw, float scale,
+                              int32_t zero_point, bool u8, void* out) {
+  parallel_for(n * c, std::max<int64_t>(1, 16384 / std::max<int64_t>(hw, 1)), [&](int64_t b, int64_t e) {
+    if (u8) QuantizeNhwcRows(x, b, e, c, hw, scale, zero_point, static_cast<uint8_t*>(out));
+    else QuantizeNhwcRows(x, b, e, c, hw, scale, zero_point, static_cast<int8_t*>(out));
+  });
+}
+
+std::string IsaTag(const std::string& impl) {
+  if (impl.find("amx") != std::string::npos) return "amx";
+  if (impl.find("vnni") != std::string::npos) return "vnni";
+  const auto colon = impl.find(':');
+  std::string isa = colon == std::string::npos ? impl : impl.substr(colon + 1);
+  for (char& ch : isa)
+    if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return isa.empty() ? "unknown" : isa;
+}
+
+dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::desc& bias_desc) {
+  dnnl::primitive_attr attr;
+  attr.set_output_scales(p.out_scales.size() > 1 ? (1 << 1) : 0, p.out_scales);
+  if (p.x_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  if (!p.bias.empty()) {
+    dnnl::post_ops po;
+    po.append_binary(dnnl::algorithm::binary_add, bias_desc);
+    attr.set_post_ops(po);
+  }
+  return attr;
+}
+
+}  // namespace samq::backends::onednn

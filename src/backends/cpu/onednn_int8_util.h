@@ -1,0 +1,53 @@
+// Shared pieces of the oneDNN integer kernels (onednn_int8_matmul.cpp, onednn_int8_conv.cpp):
+// what the QDQ folding pass hands them (activation parameters, int8 weights, scales, bias),
+// quantizing a float activation the way QuantizeLinear does, and naming the ISA oneDNN chose.
+//
+// Arithmetic: y = s_x * s_w[c] * sum((q_x - zp_x) * w) + b[c]. oneDNN computes the int32 sum
+// exactly (u8/s8 x s8 -> s32; the source zero point is given to oneDNN as an attribute so the
+// compensation is exact integer math too), multiplies by the per-channel output scale
+// s_x * s_w[c] (one float32 product, as the reference's dequantized operands are) and adds b as
+// a binary post-op. The only difference from dequantize -> float op is float summation order.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "runtime/kernel.h"
+
+namespace samq::backends::onednn {
+
+// The constant parameters of a QMatMul/QConv node (inputs 1..5), or why a kernel cannot use them.
+struct QuantParams {
+  bool u8 = true;           // activation type: uint8 (true) or int8
+  float x_scale = 1.f;
+  int32_t x_zero_point = 0;
+  Tensor weights;           // int8, as the node has them
+  std::vector<float> out_scales;  // s_x * s_w[c], one per output channel (or 1)
+  std::vector<float> bias;        // empty when the node has none
+};
+// `channels`: the output channels (N of [K,N], M of OIHW); `u8_wanted` picks the candidate.
+bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, bool u8_wanted,
+                     QuantParams* p, std::string* why);
+
+// QuantizeLinear of float32 `x` (n values) into uint8/int8 `out` (per-tensor), threads in parallel.
+void QuantizeActivation(const float* x, int64_t n, float scale, int32_t zero_point, bool u8, void* out);
+// Same, reading NCHW and writing NHWC (what oneDNN's integer convolutions want).
+void QuantizeActivationToNhwc(const float* x, int64_t n, int64_t c, int64_t hw, float scale,
+                              int32_t zero_point, bool u8, void* out);
+
+// "amx" / "vnni" / the ISA part of an impl_info_str ("brg:avx512_core_amx" -> "amx").
+std::string IsaTag(const std::string& impl_info);
+
+// oneDNN's data type of a quantized activation.
+inline dnnl::memory::data_type ActType(bool u8) {
+  return u8 ? dnnl::memory::data_type::u8 : dnnl::memory::data_type::s8;
+}
+
+// Output scales (per channel when there is more than one), the source zero point, and the bias
+// as a binary-add post-op with `bias_desc` (only when has_bias).
+dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::desc& bias_desc);
+
+}  // namespace samq::backends::onednn

@@ -1,0 +1,12 @@
+// The reference candidates of samq's internal quantized ops (samq_qops.cpp), which the oneDNN
+// integer kernels fall back to for shapes oneDNN rejects.
+#pragma once
+
+#include "runtime/kernel.h"
+
+namespace samq::backends {
+
+rt::KernelCandidate RefQMatMulCandidate();
+rt::KernelCandidate RefQConvCandidate();
+
+}  // namespace samq::backends

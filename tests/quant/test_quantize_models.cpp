@@ -1,0 +1,266 @@
+// The fixtures' SAM encoders and the SAM-1 decoder, quantized by `samq quantize` with real
+// calibration photos (coco-tiny), then run by ONNX Runtime and by samq on the same QDQ file.
+// Checks: ORT loads and runs it; samq agrees with ORT; every node the report lists as quantized
+// reads both inputs through DequantizeLinear. Also printed (not tuned to: the weights are random):
+// the quantized-vs-FP32 SQNR against the fixture's PyTorch reference outputs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "backends/registry.h"
+#include "io/image.h"
+#include "io/npy.h"
+#include "onnx/import.h"
+#include "runtime/session.h"
+#include "sam/preprocess.h"
+#include "support/fixtures.h"
+#include "support/run_cli.h"
+
+namespace samq {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Agreement {
+  double cosine = 0, max_abs = 0, sqnr_db = 0;
+};
+
+// cosine and max |a - b|, and SQNR of `b` against the reference `a`.
+Agreement Compare(const Tensor& a, const Tensor& b) {
+  Agreement r;
+  auto x = a.AsDoubleVector(), y = b.AsDoubleVector();
+  if (x.size() != y.size()) return r;
+  double xy = 0, xx = 0, yy = 0, noise = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    xy += x[i] * y[i];
+    xx += x[i] * x[i];
+    yy += y[i] * y[i];
+    noise += (x[i] - y[i]) * (x[i] - y[i]);
+    r.max_abs = std::max(r.max_abs, std::fabs(x[i] - y[i]));
+  }
+  r.cosine = xy / std::sqrt(xx * yy + 1e-30);
+  r.sqnr_db = 10 * std::log10(xx / (noise + 1e-30));
+  return r;
+}
+
+fs::path TempDir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("samq_quant_models_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// Every node the report lists as quantized reads inputs 0 and 1 through DequantizeLinear.
+void ExpectQdqStructure(const ir::Model& m, const fs::path& report) {
+  std::ifstream f(report);
+  auto j = nlohmann::json::parse(f);
+  std::map<std::string, const ir::Node*> producer, by_name;
+  for (const auto& n : m.graph.nodes) {
+    by_name[n.name] = &n;
+    for (const auto& o : n.outputs) producer[o] = &n;
+  }
+  ASSERT_GT(j["quantized_nodes"].size(), 0u);
+  for (const auto& q : j["quantized_nodes"]) {
+    const ir::Node* n = by_name[q["node"].get<std::string>()];
+    ASSERT_NE(n, nullptr) << q["node"];
+    for (int i = 0; i < 2; ++i) {
+      const ir::Node* p = producer[n->inputs[i]];
+      EXPECT_TRUE(p && p->op_type == "DequantizeLinear") << n->name << " input " << i;
+    }
+  }
+  for (const auto& e : j["excluded"]) {
+    const ir::Node* n = by_name[e["node"].get<std::string>()];
+    if (!n) continue;  // folded away
+    for (const auto& in : n->inputs) {
+      const ir::Node* p = producer[in];
+      EXPECT_FALSE(p && p->op_type == "DequantizeLinear") << "excluded node " << n->name << " was quantized";
+    }
+  }
+}
+
+std::map<std::string, Tensor> RunSamq(const fs::path& model, const std::map<std::string, Tensor>& feeds, bool fold_qdq) {
+  auto m = onnx::LoadModel(model);
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  if (!m.ok()) return {};
+  rt::SessionOptions so;
+  so.threads = 2;
+  so.fold_qdq = fold_qdq;
+  auto s = rt::Session::Create(std::move(m->model), backends::DefaultRegistry(), so);
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  if (!s.ok()) return {};
+  auto out = (*s)->Run(feeds);
+  EXPECT_TRUE(out.ok()) << out.status().message();
+  return out.ok() ? *out : std::map<std::string, Tensor>{};
+}
+
+// ONNX Runtime's two runs of the file (tests/oracles/ort_run_levels.py): "opt" (integer QDQ
+// kernels) and "noopt" (Q/DQ in float, as written).
+struct OrtLevels {
+  int exit_code = -1;
+  std::string err;
+  std::map<std::string, Tensor> opt, noopt;
+};
+
+OrtLevels RunOrtLevels(const fs::path& model, const std::map<std::string, Tensor>& feeds, const fs::path& dir) {
+  OrtLevels r;
+  std::vector<std::string> args = {std::string(SAMQ_SOURCE_DIR) + "/tests/oracles/ort_run_levels.py", model.string(),
+                                   "--out-dir", (dir / "ort").string(), "--threads", "2"};
+  for (const auto& [name, t] : feeds) {
+    fs::path p = dir / ("feed_" + std::to_string(args.size()) + ".npy");
+    EXPECT_TRUE(io::WriteNpy(p, t).ok());
+    args.push_back("--input");
+    args.push_back(name + "=" + p.string());
+  }
+  auto res = testing::RunProgram("python3", args);
+  r.exit_code = res.exit_code;
+  r.err = res.err;
+  if (r.exit_code != 0) return r;
+  for (const auto& [sub, out] : {std::pair<const char*, std::map<std::string, Tensor>*>{"opt", &r.opt},
+                                  std::pair<const char*, std::map<std::string, Tensor>*>{"noopt", &r.noopt}})
+    for (const auto& e : fs::directory_iterator(dir / "ort" / sub)) (*out)[e.path().stem().string()] = io::ReadNpy(e.path()).value();
+  return r;
+}
+
+std::map<std::string, Tensor> RunSamq(const fs::path& model, const std::map<std::string, Tensor>& feeds, bool fold_qdq);
+
+// samq agrees with ORT on the same QDQ file: samq with Q/DQ run as written vs ORT without
+// optimizations (same float semantics: only summation order differs, which can flip a rounding
+// and so one quantization step), and samq's default (integer kernels) vs ORT's default. Random-
+// weight SAM encoders amplify such one-step flips, so the bound is how far ORT's own two runs
+// differ (plus a small margin), and never below cosine 0.99.
+void ExpectParity(const std::string& what, const fs::path& model, const std::map<std::string, Tensor>& feeds,
+                  const std::string& output, const fs::path& dir, std::map<std::string, Tensor>* samq_out) {
+  auto ours_ref = RunSamq(model, feeds, /*fold_qdq=*/false);
+  auto ours = RunSamq(model, feeds, /*fold_qdq=*/true);
+  OrtLevels ort = RunOrtLevels(model, feeds, dir);
+  ASSERT_EQ(ort.exit_code, 0) << ort.err;
+  ASSERT_TRUE(ours.count(output) && ours_ref.count(output) && ort.opt.count(output) && ort.noopt.count(output)) << output;
+  Agreement ort_self = Compare(ort.noopt.at(output), ort.opt.at(output));
+  Agreement plain = Compare(ort.noopt.at(output), ours_ref.at(output));
+  Agreement fast = Compare(ort.opt.at(output), ours.at(output));
+  std::printf("[quant] %s: ORT opt vs ORT noopt cosine %.6f max_abs %.3g | samq(QDQ as written) vs ORT noopt cosine %.6f "
+              "max_abs %.3g | samq(default) vs ORT opt cosine %.6f max_abs %.3g\n",
+              what.c_str(), ort_self.cosine, ort_self.max_abs, plain.cosine, plain.max_abs, fast.cosine, fast.max_abs);
+  const double bound = std::min(0.999, ort_self.cosine - 0.002);
+  EXPECT_GT(plain.cosine, std::max(0.99, bound)) << what << ": samq and ORT disagree on the QDQ file (float semantics)";
+  EXPECT_GT(fast.cosine, std::max(0.99, bound)) << what << ": samq and ORT disagree on the QDQ file (default kernels)";
+  *samq_out = ours;
+}
+
+struct EncoderCase {
+  const char* folder;
+  sam::Family family;
+  int64_t side;
+  const char* output;  // compared output (its fixture reference is cases/<output>.npy)
+};
+
+class QuantizeEncoder : public ::testing::TestWithParam<EncoderCase> {};
+
+TEST_P(QuantizeEncoder, OrtRunsItAndSamqAgrees) {
+  SAMQ_REQUIRE_FIXTURES();
+  const EncoderCase& c = GetParam();
+  const fs::path fx = testing::FixturesDir() / c.folder;
+  const fs::path calib = testing::DataDir() / "coco-tiny" / "train2017";
+  SAMQ_REQUIRE_PATH(calib);
+  const fs::path dir = TempDir(c.folder);
+  auto r = testing::RunCli({"quantize", "--model", (fx / "encoder.onnx").string(), "--out", (dir / "q.onnx").string(),
+                            "--calib-dir", calib.string(), "--calib-size", "1", "--threads", "2", "--report",
+                            (dir / "report.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("quantized"), std::string::npos) << r.err;  // the stderr summary
+
+  auto loaded = onnx::LoadModel(dir / "q.onnx");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ExpectQdqStructure(loaded->model, dir / "report.json");
+
+  auto image = io::ReadImage(testing::FixturesDir() / "images" / "truck.jpg");
+  ASSERT_TRUE(image.ok());
+  auto pre = sam::PreprocessImage(*image, c.family, c.side);
+  ASSERT_TRUE(pre.ok()) << pre.status().message();
+  std::map<std::string, Tensor> feeds = {{"image", pre->image}};
+  std::map<std::string, Tensor> ours;
+  ExpectParity(c.folder, dir / "q.onnx", feeds, c.output, dir, &ours);
+  ASSERT_TRUE(ours.count(c.output));
+  auto ref = io::ReadNpy(fx / "cases" / (std::string(c.output) + ".npy"));
+  ASSERT_TRUE(ref.ok());
+  Agreement vs_fp32 = Compare(*ref, ours.at(c.output));
+  std::printf("[quant] %s: QDQ (samq) vs FP32 PyTorch reference: SQNR %.1f dB, cosine %.4f\n", c.folder, vs_fp32.sqnr_db,
+              vs_fp32.cosine);
+  ::testing::Test::RecordProperty("sqnr_vs_fp32_db", std::to_string(vs_fp32.sqnr_db));
+  fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, QuantizeEncoder,
+                         ::testing::Values(EncoderCase{"sam-vit-mini", sam::Family::kSam, 1024, "image_embeddings"},
+                                           EncoderCase{"mobilesam", sam::Family::kMobileSam, 1024, "image_embeddings"},
+                                           EncoderCase{"efficientvit-sam-mini", sam::Family::kEfficientVitSam, 512,
+                                                       "image_embeddings"},
+                                           EncoderCase{"sam2-mini", sam::Family::kSam2, 1024, "image_embed"}),
+                         [](const auto& info) {
+                           std::string n = info.param.folder;
+                           for (char& ch : n) if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+// The SAM-1 decoder, calibrated through the sam-vit-mini encoder with clicks and boxes, then run
+// on the fixture's recorded decoder call.
+TEST(QuantizeDecoder, Sam1DecoderOrtRunsItAndSamqAgrees) {
+  SAMQ_REQUIRE_FIXTURES();
+  const fs::path fx = testing::FixturesDir();
+  const fs::path calib = testing::DataDir() / "coco-tiny" / "train2017";
+  SAMQ_REQUIRE_PATH(calib);
+  const fs::path dir = TempDir("decoder");
+  auto r = testing::RunCli({"quantize", "--model", (fx / "sam1-decoder" / "decoder.onnx").string(), "--encoder",
+                            (fx / "sam-vit-mini" / "encoder.onnx").string(), "--out", (dir / "q.onnx").string(),
+                            "--calib-dir", calib.string(), "--calib-size", "1", "--decoder-grid", "1", "--threads", "2",
+                            "--report", (dir / "report.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto loaded = onnx::LoadModel(dir / "q.onnx");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ExpectQdqStructure(loaded->model, dir / "report.json");
+
+  const fs::path cases = fx / "sam-vit-mini" / "cases";
+  std::map<std::string, Tensor> feeds;
+  feeds["image_embeddings"] = io::ReadNpy(cases / "image_embeddings.npy").value();
+  for (const char* in : {"point_coords", "point_labels", "mask_input", "has_mask_input", "orig_im_size"})
+    feeds[in] = io::ReadNpy(cases / (std::string("decoder_in_") + in + ".npy")).value();
+  for (const char* out : {"low_res_masks", "iou_predictions"}) {
+    std::map<std::string, Tensor> ours;
+    ExpectParity(std::string("sam1-decoder ") + out, dir / "q.onnx", feeds, out, dir, &ours);
+    ASSERT_TRUE(ours.count(out));
+    auto ref = io::ReadNpy(cases / (std::string("decoder_out_") + out + ".npy"));
+    ASSERT_TRUE(ref.ok());
+    Agreement vs_fp32 = Compare(*ref, ours.at(out));
+    std::printf("[quant] sam1-decoder %s: QDQ (samq) vs FP32 reference: SQNR %.1f dB\n", out, vs_fp32.sqnr_db);
+  }
+  fs::remove_all(dir);
+}
+
+// Quantizing twice gives the same bytes (calibration, scales and export are deterministic).
+TEST(QuantizeDeterminism, SameBytesTwice) {
+  SAMQ_REQUIRE_FIXTURES();
+  const fs::path model = testing::FixturesDir() / "efficientvit-sam-mini" / "encoder.onnx";
+  const fs::path calib = testing::DataDir() / "coco-tiny" / "train2017";
+  SAMQ_REQUIRE_PATH(calib);
+  const fs::path dir = TempDir("determinism");
+  for (const char* out : {"a.onnx", "b.onnx"}) {
+    auto r = testing::RunCli({"quantize", "--model", model.string(), "--out", (dir / out).string(), "--calib-dir",
+                              calib.string(), "--calib-size", "1", "--weights", "dq",
+                              "--threads", "2"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto read = [](const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  const std::string a = read(dir / "a.onnx"), b = read(dir / "b.onnx");
+  EXPECT_GT(a.size(), 1000u);
+  EXPECT_TRUE(a == b) << "two runs wrote different bytes";
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace samq
