@@ -68,9 +68,14 @@ FamilyGuess DetectFamily(const ir::Graph& g) {
     return out;
   }
   // SAM ViT: 16x16 stride-16 patch embedding conv; TinyViT (MobileSAM) starts with 3x3 stride-2.
+  // A quantized model run by samq has its Conv folded to com.samq QConv (same attributes).
   for (const auto& n : g.nodes) {
-    if (n.op_type != "Conv") continue;
+    if (n.op_type != "Conv" && n.op_type != "QConv") continue;
     auto k = n.attr_ints("kernel_shape");
+    if (k.empty() && n.op_type == "Conv" && n.num_inputs() > 1) {  // optional attribute: weight dims
+      auto w = g.initializers.find(n.inputs[1]);
+      if (w != g.initializers.end() && w->second.rank() == 4) k = {w->second.dim(2), w->second.dim(3)};
+    }
     if (k.size() == 2 && k[0] == 16 && k[1] == 16) {
       out.family = Family::kSam;
       out.reason = "16x16 patch-embedding conv (SAM ViT)";

@@ -15,6 +15,7 @@
 #include "io/npy.h"
 #include "onnx/import.h"
 #include "runtime/session.h"
+#include "sam/family.h"
 #include "sam/preprocess.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
@@ -175,6 +176,13 @@ TEST_P(QuantizeEncoder, OrtRunsItAndSamqAgrees) {
   auto loaded = onnx::LoadModel(dir / "q.onnx");
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   ExpectQdqStructure(loaded->model, dir / "report.json");
+  {
+    // The predictor recognises the family from the compiled graph, where QDQ groups have become
+    // com.samq integer ops: detection must still work without --family.
+    auto session = rt::Session::Create(loaded->model, backends::DefaultRegistry());
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    EXPECT_EQ(sam::DetectFamily((*session)->model().graph).family, c.family);
+  }
 
   auto image = io::ReadImage(testing::FixturesDir() / "images" / "truck.jpg");
   ASSERT_TRUE(image.ok());
