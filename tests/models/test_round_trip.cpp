@@ -1,6 +1,7 @@
 // Round trip: import -> export -> import of every fixture model keeps the graph, and the
 // re-exported file gives identical outputs in samq and loads and runs in ONNX Runtime.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -48,7 +49,11 @@ TEST_P(RoundTrip, ReexportedModelGivesIdenticalOutputsAndLoadsInOrt) {
   fs::path src = testing::FixturesDir() / c.model;
   auto first = onnx::LoadModel(src);
   ASSERT_TRUE(first.ok()) << first.status().message();
-  fs::path dir = fs::temp_directory_path() / "samq_round_trip";
+  // One folder per case and process: ctest runs the cases in parallel, and both models are
+  // called decoder.onnx.
+  fs::path dir = fs::temp_directory_path() /
+                 ("samq_round_trip_" + fs::path(c.model).parent_path().filename().string() + "_" +
+                  std::to_string(::getpid()));
   fs::create_directories(dir);
   fs::path copy = dir / fs::path(c.model).filename();
   ASSERT_TRUE(onnx::SaveModel(first->model, copy).ok());
