@@ -7,6 +7,7 @@
 #include <set>
 
 #include "io/image.h"
+#include "io/npy.h"
 #include "onnx.pb.h"
 #include "onnx/external_data.h"
 #include "sam/predictor.h"
@@ -79,6 +80,32 @@ Status CheckSameFeatures(const sam::Predictor& ref, const sam::Predictor& cand) 
   return Status::Ok();
 }
 
+// The features another runtime computed for one image: DIR/<stem>/<output>.npy per encoder output.
+Result<std::map<std::string, Tensor>> ReadExternalFeatures(const rt::Session& encoder, const std::string& dir,
+                                                           const std::string& stem, const char* flag) {
+  std::map<std::string, Tensor> out;
+  for (const auto& o : encoder.outputs()) {
+    const fs::path p = fs::path(dir) / stem / (o.name + ".npy");
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec))
+      return Status::UserF("{} {}: {} is missing (encoder output '{}' of image {})", flag, dir, p.string(), o.name, stem);
+    auto t = io::ReadNpy(p);
+    if (!t.ok()) return Status::UserF("{} {}: {}", flag, dir, t.status().message());
+    out[o.name] = std::move(*t);
+  }
+  return out;
+}
+
+// Encodes the image on one side: in samq, or from the other runtime's saved outputs.
+Status SetSide(sam::Predictor& p, const io::Image& image, const rt::Session& encoder, const std::string& outputs_dir,
+               const std::string& stem, const char* flag) {
+  if (outputs_dir.empty()) return p.SetImage(image);
+  SAMQ_ASSIGN_OR_RETURN(auto features, ReadExternalFeatures(encoder, outputs_dir, stem, flag));
+  Status s = p.SetImageFeatures(image, std::move(features));
+  if (!s.ok()) return Status::UserF("{} {}: image {}: {}", flag, outputs_dir, stem, s.message());
+  return s;
+}
+
 double MinOf(const std::vector<double>& v) { return v.empty() ? 0 : *std::min_element(v.begin(), v.end()); }
 
 }  // namespace
@@ -125,8 +152,22 @@ Result<std::vector<std::string>> ListImages(const std::string& dir) {
 
 Result<CompareResult> RunComparison(const CompareOptions& o) {
   // Everything the user typed is checked before a model is loaded.
-  SAMQ_RETURN_IF_ERROR(RequireFile(o.reference, "--reference"));
-  SAMQ_RETURN_IF_ERROR(RequireFile(o.candidate, "--candidate"));
+  std::string reference_path = o.reference, candidate_path = o.candidate;
+  if (reference_path.empty() && !o.reference_outputs_dir.empty()) reference_path = candidate_path;
+  if (candidate_path.empty() && !o.candidate_outputs_dir.empty()) candidate_path = reference_path;
+  SAMQ_RETURN_IF_ERROR(RequireFile(reference_path, "--reference"));
+  SAMQ_RETURN_IF_ERROR(RequireFile(candidate_path, "--candidate"));
+  for (const auto& [dir, flag] : {std::pair{o.reference_outputs_dir, "--reference-outputs"},
+                                  std::pair{o.candidate_outputs_dir, "--candidate-outputs"}}) {
+    std::error_code ec;
+    if (!dir.empty() && !fs::is_directory(dir, ec)) return Status::UserF("{} {}: not a folder", flag, dir);
+  }
+  if (!o.save_inputs_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(o.save_inputs_dir, ec);
+    if (ec || !fs::is_directory(o.save_inputs_dir))
+      return Status::UserF("--save-inputs {}: cannot create the folder ({})", o.save_inputs_dir, ec.message());
+  }
   SAMQ_RETURN_IF_ERROR(RequireFile(o.decoder, "--decoder"));
   if (!o.candidate_decoder.empty()) SAMQ_RETURN_IF_ERROR(RequireFile(o.candidate_decoder, "--candidate-decoder"));
   if (o.threads < 0) return Status::UserF("--threads {}: must be >= 0", o.threads);
@@ -141,6 +182,14 @@ Result<CompareResult> RunComparison(const CompareOptions& o) {
     files = std::move(known);
   }
   if (o.max_images > 0 && files.size() > static_cast<size_t>(o.max_images)) files.resize(o.max_images);
+  // Saved inputs and external outputs are named by image stem: two images may not share one.
+  std::map<std::string, std::string> stems;
+  for (const auto& f : files) {
+    auto [it, fresh] = stems.emplace(fs::path(f).stem().string(), f);
+    if (!fresh && (!o.save_inputs_dir.empty() || !o.reference_outputs_dir.empty() || !o.candidate_outputs_dir.empty()))
+      return Status::UserF("--images {}: {} and {} share the name {} (saved inputs/outputs are named by it)",
+                           o.images_dir, it->second, f, it->first);
+  }
 
   sam::PredictorOptions po;
   po.threads = o.threads;
@@ -150,11 +199,16 @@ Result<CompareResult> RunComparison(const CompareOptions& o) {
     po.family = *f;
   }
   CompareResult r;
-  SAMQ_ASSIGN_OR_RETURN(r.reference_bytes, ModelSizeBytes(o.reference));
-  SAMQ_ASSIGN_OR_RETURN(r.candidate_bytes, ModelSizeBytes(o.candidate));
-  SAMQ_ASSIGN_OR_RETURN(auto ref_model, sam::SamModel::Load(o.reference, o.decoder, po));
+  SAMQ_ASSIGN_OR_RETURN(r.reference_bytes, ModelSizeBytes(reference_path));
+  SAMQ_ASSIGN_OR_RETURN(r.candidate_bytes, ModelSizeBytes(candidate_path));
+  SAMQ_ASSIGN_OR_RETURN(auto ref_model, sam::SamModel::Load(reference_path, o.decoder, po));
   const std::string cand_decoder = o.candidate_decoder.empty() ? o.decoder : o.candidate_decoder;
-  SAMQ_ASSIGN_OR_RETURN(auto cand_model, sam::SamModel::Load(o.candidate, cand_decoder, po));
+  std::shared_ptr<const sam::SamModel> cand_model = ref_model;  // one compiled copy when both are the same
+  if (candidate_path != reference_path || cand_decoder != o.decoder) {
+    SAMQ_ASSIGN_OR_RETURN(cand_model, sam::SamModel::Load(candidate_path, cand_decoder, po));
+  }
+  r.reference_external = !o.reference_outputs_dir.empty();
+  r.candidate_external = !o.candidate_outputs_dir.empty();
   if (ref_model->family() != cand_model->family())
     return Status::UserF("the reference is a {} model but the candidate is {}", sam::family_name(ref_model->family()),
                          sam::family_name(cand_model->family()));
@@ -203,8 +257,11 @@ Result<CompareResult> RunComparison(const CompareOptions& o) {
         if (a.image_id == coco->id) evaluated.annotations.push_back(a);
     }
 
-    SAMQ_RETURN_IF_ERROR(ref.SetImage(image));
-    SAMQ_RETURN_IF_ERROR(cand.SetImage(image));
+    const std::string stem = fs::path(files[i]).stem().string();
+    SAMQ_RETURN_IF_ERROR(SetSide(ref, image, ref_model->encoder(), o.reference_outputs_dir, stem, "--reference-outputs"));
+    SAMQ_RETURN_IF_ERROR(SetSide(cand, image, cand_model->encoder(), o.candidate_outputs_dir, stem, "--candidate-outputs"));
+    if (!o.save_inputs_dir.empty())
+      SAMQ_RETURN_IF_ERROR(io::WriteNpy(fs::path(o.save_inputs_dir) / (stem + ".npy"), cand.encoder_input()));
     ir.reference_encoder_ms = ref.encoder_ms();
     ir.candidate_encoder_ms = cand.encoder_ms();
     SAMQ_RETURN_IF_ERROR(CheckSameFeatures(ref, cand));

@@ -31,6 +31,12 @@ struct CompareOptions {
   int threads = 0;
   int max_images = 0;  // 0 = all
   std::string family = "auto";
+  // Deployment check: a side whose outputs folder is set does not run its encoder in samq; its
+  // features are read from DIR/<image stem>/<encoder output>.npy, computed by another runtime
+  // (ONNX Runtime, TensorRT) from the inputs `save_inputs_dir` wrote: DIR/<image stem>.npy, the
+  // family's preprocessed 1x3xSxS encoder input. The model path of an external side may be left
+  // empty: it then shares the other side's model (its encoder signature, family and decoder).
+  std::string save_inputs_dir, reference_outputs_dir, candidate_outputs_dir;
   // Called after each image (done, total, file name); e.g. a progress line.
   std::function<void(int, int, const std::string&)> progress;
 };
@@ -62,6 +68,7 @@ struct GroundTruthScore {
 struct CompareResult {
   std::string family, prompts;
   int threads = 0;
+  bool reference_external = false, candidate_external = false;  // features read from a folder
   std::vector<ImageResult> images;
   int64_t prompt_count = 0;
   double miou = 0, min_iou = 0;

@@ -48,8 +48,11 @@ json GtJson(const std::map<std::string, GroundTruthScore>& m) {
 
 std::string CompareReportJson(const CompareResult& r, const CompareOptions& o) {
   json j;
-  j["reference"] = o.reference;
-  j["candidate"] = o.candidate;
+  j["reference"] = o.reference.empty() ? o.candidate : o.reference;
+  j["candidate"] = o.candidate.empty() ? o.reference : o.candidate;
+  // Sides whose encoder outputs came from another runtime (their latencies are not measured).
+  if (r.reference_external) j["reference_outputs"] = o.reference_outputs_dir;
+  if (r.candidate_external) j["candidate_outputs"] = o.candidate_outputs_dir;
   j["decoder"] = o.decoder;
   j["candidate_decoder"] = o.candidate_decoder.empty() ? o.decoder : o.candidate_decoder;
   j["images_dir"] = o.images_dir;
@@ -118,12 +121,19 @@ std::string CompareMarkdown(const CompareResult& r, const CompareOptions& o) {
                        im.candidate_encoder_ms);
   }
   out += "\n| | reference | candidate |\n|---|---:|---:|\n";
-  out += fmt::format("| model | {} | {} |\n", o.reference, o.candidate);
+  auto side = [](const std::string& model, const std::string& other, bool external, const std::string& dir) {
+    const std::string m = model.empty() ? other : model;
+    return external ? fmt::format("{} (encoder outputs read from {})", m, dir) : m;
+  };
+  out += fmt::format("| model | {} | {} |\n", side(o.reference, o.candidate, r.reference_external, o.reference_outputs_dir),
+                     side(o.candidate, o.reference, r.candidate_external, o.candidate_outputs_dir));
   out += fmt::format("| size (MB, with external data) | {:.2f} | {:.2f} |\n", r.reference_bytes / 1e6,
                      r.candidate_bytes / 1e6);
-  out += fmt::format("| encoder ms (median, {} threads) | {:.1f} | {:.1f} |\n",
-                     r.threads ? std::to_string(r.threads) : std::string("all"), r.reference_encoder_ms_median,
-                     r.candidate_encoder_ms_median);
+  auto ms = [](double v, bool external) { return external ? std::string("not run here") : fmt::format("{:.1f}", v); };
+  out += fmt::format("| encoder ms (median, {} threads) | {} | {} |\n",
+                     r.threads ? std::to_string(r.threads) : std::string("all"),
+                     ms(r.reference_encoder_ms_median, r.reference_external),
+                     ms(r.candidate_encoder_ms_median, r.candidate_external));
   for (const auto& [kind, g] : r.reference_gt) {
     const auto it = r.candidate_gt.find(kind);
     if (it == r.candidate_gt.end()) continue;

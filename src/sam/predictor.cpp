@@ -174,6 +174,37 @@ Status Predictor::SetImage(const io::Image& image) {
   return Status::Ok();
 }
 
+Status Predictor::SetImageFeatures(const io::Image& image, std::map<std::string, Tensor> features) {
+  Impl& m = *impl_;
+  const SamModel::Impl& model = *m.model->impl_;
+  m.has_image = false;
+  for (const auto& out : model.encoder->outputs()) {
+    auto it = features.find(out.name);
+    if (it == features.end()) return Status::UserF("encoder output '{}' was not given", out.name);
+    const Tensor& t = it->second;
+    if (t.dtype() != DType::kFloat32)
+      return Status::UserF("encoder output '{}' is {}, expected float32", out.name, dtype_name(t.dtype()));
+    bool fits = !out.has_shape || out.dims.size() == t.shape().size();
+    for (size_t i = 0; fits && out.has_shape && i < out.dims.size(); ++i)
+      fits = !out.dims[i].known() || out.dims[i].value == t.shape()[i];
+    if (!fits)
+      return Status::UserF("encoder output '{}' is {} but the encoder declares {}", out.name, shape_str(t.shape()),
+                           out.shape_str());
+  }
+  if (features.size() != model.encoder->outputs().size())
+    return Status::UserF("{} encoder outputs given, the encoder has {}", features.size(), model.encoder->outputs().size());
+  auto t0 = std::chrono::steady_clock::now();
+  SAMQ_ASSIGN_OR_RETURN(Preprocessed pre, PreprocessImage(image, model.family, model.encoder_side));
+  m.preprocess_ms = ms_since(t0);
+  m.encoder_ms = 0;
+  m.features = std::move(features);
+  m.encoder_input = pre.image;
+  m.orig_h = image.height;
+  m.orig_w = image.width;
+  m.has_image = true;
+  return Status::Ok();
+}
+
 Result<Prediction> Predictor::Predict(const Prompt& prompt) {
   Impl& m = *impl_;
   const SamModel::Impl& model = *m.model->impl_;

@@ -74,6 +74,10 @@ class Predictor {
 
   // Preprocesses and encodes the image; its features are kept for every Predict() call.
   Status SetImage(const io::Image& image);
+  // Like SetImage, but the encoder does not run: `features` are its outputs as computed elsewhere
+  // (another runtime running the same encoder file on encoder_input(), e.g. ONNX Runtime or
+  // TensorRT). Every encoder output must be given, float32, with the shape the encoder declares.
+  Status SetImageFeatures(const io::Image& image, std::map<std::string, Tensor> features);
   // Masks for one prompt (several boxes: one decoder call, and mask set, per box).
   Result<Prediction> Predict(const Prompt& prompt);
 

@@ -1,6 +1,9 @@
 // samq compare --reference REF.onnx --candidate CAND.onnx --decoder D.onnx --images DIR
 //              [--prompts grid|gt|FILE.json] [--grid N] [--annotations COCO.json] [--report REPORT.json]
 //              [--threads N] [--max-images K] [--candidate-decoder D2.onnx] [--family ...]
+//              [--save-inputs DIR] [--reference-outputs DIR] [--candidate-outputs DIR]
+// The last three check a deployment: save the inputs, run the same file in another runtime, and
+// compare samq's masks with the masks that runtime's encoder outputs give.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -42,8 +45,8 @@ void AddCompareCommand(CLI::App& root, ActionMap& actions) {
   auto args = std::make_shared<CompareArgs>();
   auto& o = args->options;
   CLI::App* cmd = root.add_subcommand("compare", "Measure how a candidate encoder changes masks and embeddings");
-  cmd->add_option("--reference", o.reference, "Reference image encoder ONNX (e.g. FP32)")->required();
-  cmd->add_option("--candidate", o.candidate, "Candidate image encoder ONNX (e.g. quantized)")->required();
+  cmd->add_option("--reference", o.reference, "Reference image encoder ONNX (e.g. FP32)");
+  cmd->add_option("--candidate", o.candidate, "Candidate image encoder ONNX (e.g. quantized)");
   cmd->add_option("--decoder", o.decoder, "Prompt decoder ONNX (used for both unless --candidate-decoder)")->required();
   cmd->add_option("--candidate-decoder", o.candidate_decoder, "Decoder ONNX for the candidate");
   cmd->add_option("--images", o.images_dir, "Folder of JPEG/PNG images")->required();
@@ -55,7 +58,19 @@ void AddCompareCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_option("--threads", o.threads, "Threads for both models (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-images", o.max_images, "Use at most K images (sorted by name; 0 = all)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--family", o.family, "auto|sam|mobilesam|efficientvit-sam|sam2");
-  actions[cmd] = [args] { return RunCompare(*args); };
+  cmd->add_option("--save-inputs", o.save_inputs_dir,
+                  "Write each image's preprocessed encoder input to DIR/<image stem>.npy (for another runtime)");
+  cmd->add_option("--reference-outputs", o.reference_outputs_dir,
+                  "Read the reference's encoder outputs from DIR/<image stem>/<output>.npy (computed by another "
+                  "runtime from --save-inputs) instead of running it; --reference defaults to --candidate");
+  cmd->add_option("--candidate-outputs", o.candidate_outputs_dir,
+                  "Read the candidate's encoder outputs from DIR/<image stem>/<output>.npy instead of running it; "
+                  "--candidate defaults to --reference");
+  actions[cmd] = [args] {
+    if (args->options.reference.empty() && args->options.candidate.empty())
+      return Status::User("--reference or --candidate is required");
+    return RunCompare(*args);
+  };
 }
 
 }  // namespace samq::cli
