@@ -14,6 +14,7 @@
 // each case) and bytes/s of the tensors read and written once.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -24,6 +25,8 @@
 #include "core/parallel.h"
 #include "runtime/evaluate_node.h"
 #include "runtime/kernel.h"
+#include "sam/postprocess.h"
+#include "sam/rle.h"
 
 namespace samq {
 namespace {
@@ -237,6 +240,38 @@ void BM_Erf(benchmark::State& state) {
   RunCase(state, std::move(c));
 }
 BENCHMARK(BM_Erf)->ArgNames({"rows", "C"})->Args({4096, 3072})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Mask post-processing of one prompt on a 1200x1800 image: 3 candidate 256x256 logit planes
+// upsampled to full resolution and thresholded (the per-prompt cost `samq segment` pays).
+void BM_PostprocessMasks(benchmark::State& state) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 4.0f);
+  std::vector<float> logits(3 * 256 * 256);
+  for (float& v : logits) v = dist(rng);
+  const Tensor low = Tensor::FromVector<float>({1, 3, 256, 256}, logits);
+  const sam::MaskGeometry g = sam::GeometryForFamily(sam::Family::kSam, 1200, 1800);
+  for (auto _ : state) {
+    auto r = sam::PostprocessMasks(low, sam::Family::kSam, g);
+    if (!r.ok()) state.SkipWithError(std::string(r.status().message()).c_str());
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_PostprocessMasks)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// COCO RLE of one 1200x1800 mask made of blobs, encoded and written as a counts string.
+void BM_EncodeRle(benchmark::State& state) {
+  std::vector<uint8_t> mask(1200 * 1800);
+  for (int64_t y = 0; y < 1200; ++y)
+    for (int64_t x = 0; x < 1800; ++x) {
+      const double d1 = std::hypot(y - 400.0, x - 600.0), d2 = std::hypot(y - 900.0, x - 1300.0);
+      mask[y * 1800 + x] = (d1 < 250.0 || d2 < 180.0 || ((x / 37 + y / 53) % 7 == 0)) ? 1 : 0;
+    }
+  for (auto _ : state) {
+    const std::string s = sam::RleToString(sam::EncodeRle(mask.data(), 1200, 1800));
+    benchmark::DoNotOptimize(s);
+  }
+}
+BENCHMARK(BM_EncodeRle)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 std::string CpuModel() {
   std::ifstream f("/proc/cpuinfo");
