@@ -7,7 +7,13 @@
 #include "passes/eliminate_dead_nodes.h"
 #include "passes/fold_constants.h"
 #include "passes/fold_qdq_to_integer.h"
+#include "passes/fuse_qconv_gelu.h"
+#include "passes/fuse_conv_gelu.h"
 #include "passes/fuse_gelu.h"
+#include "passes/fuse_layer_norm_2d.h"
+#include "passes/fuse_matmul_bias.h"
+#include "passes/fuse_resize_crop.h"
+#include "passes/fuse_sam_attention.h"
 #include "passes/verify_and_sort.h"
 #include "runtime/buffer_pool.h"
 #include "runtime/evaluate_node.h"
@@ -117,7 +123,10 @@ Status Session::Impl::Compile() {
       return r;
     };
     // Folding Shape nodes exposes more constants, which may fix more shapes: iterate to a fixpoint.
-    for (int round = 0; round < 8; ++round) {
+    // The cap only guards against a pass that never settles. Each SAM ViT block's Reshape targets
+    // become constant only once the previous block's are, so the rounds grow with the depth: at
+    // the former cap of 8, only the first 3 of ViT-B's 12 blocks got static shapes (ViT-H: 32).
+    for (int round = 0; round < 256; ++round) {
       SAMQ_ASSIGN_OR_RETURN(int folded, passes::FoldConstants(g, eval));
       TypeMap types;
       SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, types));
@@ -127,6 +136,28 @@ Status Session::Impl::Compile() {
     passes::EliminateDeadNodes(g);
     // Fusions (after folding: their constants are initializers by now).
     if (registry->Find("com.samq", "Gelu")) passes::FuseGelu(g);
+    // After FuseGelu, whose Gelu nodes it folds into the Conv before them.
+    if (registry->Find("com.samq", "ConvGelu")) passes::FuseConvGelu(g);
+    // Same for the integer convolutions of a quantized model (passes/fuse_qconv_gelu).
+    if (registry->Find("com.samq", "QConvGelu") && registry->Find("com.samq", "QMatMulGelu"))
+      passes::FuseQConvGelu(g);
+    if (options.fuse_resize_crop && registry->Find("com.samq", "ResizeCropResize"))
+      passes::FuseResizeCrop(g, opset);
+    if (options.fuse_layer_norm_2d && registry->Find("com.samq", "LayerNorm2d")) {
+      TypeMap ln_types;  // the pass needs x's rank and channel count
+      SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, ln_types));
+      passes::FuseLayerNorm2d(g, ln_types);
+    }
+    if (options.fuse_sam_attention && registry->Find("com.samq", "Attention")) {
+      TypeMap attn_types;  // the pass checks the pattern's shapes on these
+      SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, attn_types));
+      passes::FuseSamAttention(g, attn_types);
+    }
+    // Last: the attention pattern above must see its MatMuls unfused. Only at float32 precision,
+    // so a bfloat16 session keeps its MatMuls on the bfloat16 kernel.
+    if (options.fuse_matmul_bias && options.precision == ComputePrecision::kFloat32 &&
+        registry->Find("com.samq", "MatMulBias"))
+      passes::FuseMatMulBias(g);
   }
 
   TypeMap types;

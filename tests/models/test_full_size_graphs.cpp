@@ -26,7 +26,9 @@ TEST_P(FullSizeGraph, SynthWeightsRunsAndMatchesOnnxRuntime) {
   SAMQ_REQUIRE_FIXTURES();
   auto [name, side] = GetParam();
   fs::path graph = testing::FixturesDir() / "graphs" / (std::string(name) + ".encoder.onnx");
-  fs::path dir = fs::temp_directory_path() / ("samq_full_" + std::string(name));
+  // One folder per run: concurrent test runs (several build trees) must not share it.
+  fs::path dir = fs::temp_directory_path() /
+                 ("samq_full_" + std::string(name) + "_" + std::to_string(std::random_device{}()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   fs::path model = dir / "model.onnx";

@@ -1,6 +1,7 @@
 // The fusions and fast kernels actually take effect on the fixture encoders: every GELU subgraph
-// becomes one com.samq Gelu node on fast.Gelu (one per Erf / Tanh node of the original file,
-// since each GELU of these models has exactly one), and LayerNormalization / Softmax run on
+// becomes one com.samq Gelu node on fast.Gelu, or part of a com.samq ConvGelu when it follows a
+// Conv, or of a com.samq MatMulBias when it follows a linear layer (one per Erf / Tanh node of the original file, since each GELU of these models has
+// exactly one), and LayerNormalization / Softmax run on
 // their fast kernels. Numerical parity of the fused models is test_fixture_parity.cpp's job.
 #include <gtest/gtest.h>
 
@@ -18,6 +19,7 @@ namespace {
 struct Counts {
   std::map<std::string, int> original;             // op_type -> nodes in the file
   std::map<std::string, std::map<std::string, int>> chosen;  // op_type -> kernel -> nodes
+  int matmul_gelus = 0;  // com.samq MatMulBias nodes with activation = "gelu"
 };
 
 Counts Compile(const std::filesystem::path& p) {
@@ -30,6 +32,8 @@ Counts Compile(const std::filesystem::path& p) {
   EXPECT_TRUE(s.ok()) << s.status().message();
   if (!s.ok()) return c;
   for (const auto& k : (*s)->kernel_choices()) ++c.chosen[k.op_type][k.kernel];
+  for (const auto& n : (*s)->model().graph.nodes)
+    if (n.op_type == "MatMulBias" && n.attr_string("activation", "none") == "gelu") ++c.matmul_gelus;
   return c;
 }
 
@@ -42,11 +46,22 @@ TEST(Fusions, GeluAndFastNormKernelsFireOnFixtureEncoders) {
     Counts c = Compile(path);
     const int gelus = c.original["Erf"] + c.original["Tanh"];
     ASSERT_GT(gelus, 0);
-    EXPECT_EQ(c.chosen["Gelu"]["fast.Gelu"], gelus);
+    // A GELU right after a float32 Conv is folded into it (passes/fuse_conv_gelu): com.samq
+    // ConvGelu, on one of its fused kernels (never the reference).
+    int conv_gelus = 0;
+    for (const auto& [kernel, n] : c.chosen["ConvGelu"]) {
+      EXPECT_NE(kernel, "ref.ConvGelu");
+      conv_gelus += n;
+    }
+    // Likewise after a linear layer (passes/fuse_matmul_bias): com.samq MatMulBias, never on
+    // its reference kernel.
+    EXPECT_EQ(c.chosen["MatMulBias"]["ref.MatMulBias"], 0);
+    EXPECT_EQ(c.chosen["Gelu"]["fast.Gelu"] + conv_gelus + c.matmul_gelus, gelus);
     EXPECT_EQ(c.chosen["Erf"].size() + c.chosen["Tanh"].size(), 0u) << "an activation was not fused";
     for (const char* op : {"LayerNormalization", "Softmax"})
       for (const auto& [kernel, n] : c.chosen[op]) EXPECT_EQ(kernel, std::string("fast.") + op);
-    std::printf("[fusions] %-24s %d GELU subgraphs -> com.samq Gelu\n", model, gelus);
+    std::printf("[fusions] %-24s %d GELU subgraphs -> com.samq Gelu (%d into ConvGelu, %d into MatMulBias)\n",
+                model, gelus, conv_gelus, c.matmul_gelus);
   }
 }
 

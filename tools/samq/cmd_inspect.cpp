@@ -33,7 +33,10 @@ nlohmann::json IntegerKernelSummary(const rt::Session& session) {
   const auto& rep = session.qdq_fold_report();
   int integer = 0;
   for (const auto& c : session.kernel_choices())
-    if ((c.op_type == "QMatMul" || c.op_type == "QConv") && c.kernel.rfind("ref.", 0) != 0) ++integer;
+    if ((c.op_type == "QMatMul" || c.op_type == "QConv" || c.op_type == "QConvGelu" ||
+         c.op_type == "QMatMulGelu") &&
+        c.kernel.rfind("ref.", 0) != 0)
+      ++integer;
   return {{"integer", integer}, {"quantized_ops", rep.quantized_ops}, {"folded", rep.folded},
           {"fused_bias_adds", rep.fused_bias_adds}, {"quant_dequant_pairs", rep.quant_dequant_pairs},
           {"unfolded", rep.unfolded}};

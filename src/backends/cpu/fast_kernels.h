@@ -21,5 +21,7 @@ void AddFastElementwiseKernels(rt::OpRegistry& r);  // fast_elementwise.cpp: Add
 void AddFastNormKernels(rt::OpRegistry& r);         // fast_norm.cpp: Softmax (last axis), LayerNormalization
 void AddFastPoolKernels(rt::OpRegistry& r);         // fast_pool.cpp: MaxPool (2-D, no padding)
 void AddFastGeluKernels(rt::OpRegistry& r);         // fast_gelu.cpp: com.samq Gelu (from passes/fuse_gelu)
+void AddFastDepthwiseConvKernel(rt::OpRegistry& r);  // fast_depthwise_conv.cpp: Conv, depthwise KxK (NCHW)
+void AddFastEinsumKernels(rt::OpRegistry& r);       // fast_einsum.cpp: two-operand float32 Einsum as batched GEMM
 
 }  // namespace samq::backends::fast

@@ -11,10 +11,12 @@
 // (negative transposed padding, empty tensors) run on the reference kernel.
 #include <unordered_map>
 
+#include "backends/cpu/conv_gelu.h"
 #include "backends/cpu/onednn_kernels.h"
 #include "backends/cpu/onednn_util.h"
 #include "backends/reference/conv_geometry.h"
 #include "backends/reference/linalg_nn_families.h"
+#include "core/parallel.h"
 
 namespace samq::backends::onednn {
 namespace {
@@ -27,6 +29,7 @@ struct ConvEntry {
   dnnl::primitive prim;
   memory::desc user_src, user_dst;  // dense NCHW, what the graph holds
   bool reorder_src = false, reorder_dst = false;
+  bool gelu_after = false;          // ConvGelu whose GELU runs as a pass after the primitive
   memory src_buf, dst_buf;          // the primitive's layouts, when they differ
   dnnl::reorder to_src, from_dst;
   memory weights;
@@ -34,8 +37,11 @@ struct ConvEntry {
 
 class ConvKernel final : public rt::Kernel {
  public:
-  ConvKernel(bool transpose, Tensor w, Tensor bias, std::unique_ptr<rt::Kernel> fallback)
-      : transpose_(transpose), w_(std::move(w)), bias_(std::move(bias)),
+  // `gelu`: com.samq ConvGelu (passes/fuse_conv_gelu): GELU (erf form) applied by a oneDNN
+  // post-op while the output is still in cache, instead of a second pass over memory.
+  ConvKernel(bool transpose, Tensor w, Tensor bias, std::unique_ptr<rt::Kernel> fallback,
+             bool gelu = false)
+      : transpose_(transpose), gelu_(gelu), w_(std::move(w)), bias_(std::move(bias)),
         fallback_(std::move(fallback)) {}
 
   // Builds the primitive for an input shape ahead of the first run (prepacks the weights).
@@ -65,6 +71,10 @@ class ConvKernel final : public rt::Kernel {
     e->prim.execute(s, args);
     if (e->reorder_dst) e->from_dst.execute(s, e->dst_buf, user_dst);
     s.wait();
+    if (e->gelu_after) {
+      float* py = y.data<float>();
+      parallel_for(y.numel(), 1 << 14, [py](int64_t lo, int64_t hi) { GeluErfInPlace(py + lo, hi - lo); });
+    }
     return Status::Ok();
   }
 
@@ -101,11 +111,21 @@ class ConvKernel final : public rt::Kernel {
                                pad_r[0] == 0 && pad_r[1] == 0;
         const memory::desc src_md = pointwise ? e->user_src : memory::desc(ToDims(x), memory::data_type::f32, tag::any);
         const memory::desc dst_md = pointwise ? e->user_dst : memory::desc(ToDims(p.out_shape), memory::data_type::f32, tag::any);
+        dnnl::primitive_attr attr;
+        // The plain-layout GEMM path (pointwise convs) runs eltwise post-ops with a slow scalar
+        // loop (MobileSAM's 64->256 1x1 at 256x256: 14 ms -> 240 ms), so there the GELU is a
+        // vectorized pass over the output after the primitive instead.
+        e->gelu_after = gelu_ && pointwise;
+        if (gelu_ && !pointwise) {
+          dnnl::post_ops ops;
+          ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+          attr.set_post_ops(ops);
+        }
         dnnl::convolution_forward::primitive_desc pd(
             dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                             dnnl::algorithm::convolution_direct, src_md, wany,
                                             bias_md, dst_md, strides, dilates, pad_l, pad_r),
-            Engine());
+            attr, Engine());
         e->prim = dnnl::convolution_forward(pd);
         src_pd = pd.src_desc();
         dst_pd = pd.dst_desc();
@@ -158,6 +178,7 @@ class ConvKernel final : public rt::Kernel {
   }
 
   bool transpose_;
+  bool gelu_;
   Tensor w_, bias_;  // the constant weights and bias (shared buffers, not copies)
   std::unique_ptr<rt::Kernel> fallback_;
   std::vector<std::pair<memory::desc, memory>> packed_;
@@ -165,7 +186,7 @@ class ConvKernel final : public rt::Kernel {
 };
 
 std::unique_ptr<rt::Kernel> MakeConvLike(const rt::KernelBuildInfo& info, std::string* why,
-                                         bool transpose) {
+                                         bool transpose, bool gelu = false) {
   const auto& x = info.input_types[0];
   const auto& w = info.input_types[1];
   if (x.dtype != DType::kFloat32) return Decline(why, DtypeReason(x.dtype));
@@ -183,14 +204,22 @@ std::unique_ptr<rt::Kernel> MakeConvLike(const rt::KernelBuildInfo& info, std::s
     bias = *b;
   }
   std::string fallback_why;
-  auto fallback = (transpose ? RefConvTransposeCandidate() : RefConvCandidate()).make(info, &fallback_why);
+  // ConvGelu's fallback is its own reference kernel (ref.ConvGelu), which also applies the GELU.
+  auto fallback = gelu ? RefConvGeluCandidate().make(info, &fallback_why)
+                       : (transpose ? RefConvTransposeCandidate() : RefConvCandidate()).make(info, &fallback_why);
   if (!fallback) return Decline(why, "no reference fallback: " + fallback_why);
-  auto k = std::make_unique<ConvKernel>(transpose, *wt, std::move(bias), std::move(fallback));
+  auto k = std::make_unique<ConvKernel>(transpose, *wt, std::move(bias), std::move(fallback), gelu);
   if (x.fully_known()) k->Warm(info.node, x.dims);  // prepack now when the input shape is static
   return k;
 }
 
 }  // namespace
+
+rt::KernelCandidate OnednnConvGeluCandidate() {
+  return {"onednn.conv_gelu_f32", [](const rt::KernelBuildInfo& info, std::string* why) {
+            return MakeConvLike(info, why, false, true);
+          }};
+}
 
 void AddOnednnConvKernels(rt::OpRegistry& r) {
   r.AddFastKernel("", "Conv", {"onednn.conv_f32", [](const rt::KernelBuildInfo& info, std::string* why) {

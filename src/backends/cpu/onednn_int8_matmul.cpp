@@ -13,6 +13,7 @@
 #include "backends/cpu/onednn_int8_util.h"
 #include "backends/cpu/onednn_kernels.h"
 #include "backends/cpu/onednn_util.h"
+#include "backends/cpu/qconv_kernels.h"
 #include "backends/reference/samq_qops.h"
 
 namespace samq::backends::onednn {
@@ -125,14 +126,17 @@ std::string ProbeIsa(bool u8) {
   }
 }
 
-rt::KernelCandidate Candidate(bool u8) {
-  const std::string name = std::string("onednn.qmatmul_") + (u8 ? "u8s8_" : "s8s8_") + ProbeIsa(u8);
-  return {name, [u8](const rt::KernelBuildInfo& info, std::string* why) -> std::unique_ptr<rt::Kernel> {
+// `gelu`: the candidate of com.samq QMatMulGelu (qconv_kernels.h), GELU as a oneDNN post-op.
+rt::KernelCandidate Candidate(bool u8, bool gelu = false) {
+  const std::string name =
+      std::string("onednn.qmatmul_") + (u8 ? "u8s8_" : "s8s8_") + ProbeIsa(u8) + (gelu ? "_gelu" : "");
+  return {name, [u8, gelu](const rt::KernelBuildInfo& info, std::string* why) -> std::unique_ptr<rt::Kernel> {
             QuantParams p;
             if (!ReadQuantParams(info, 1, u8, &p, why)) return nullptr;
+            p.gelu = gelu;
             if (p.weights.rank() != 2) return Decline(why, "weights are not 2-D");
             std::string fallback_why;
-            auto fallback = RefQMatMulCandidate().make(info, &fallback_why);
+            auto fallback = (gelu ? RefQMatMulGeluCandidate() : RefQMatMulCandidate()).make(info, &fallback_why);
             if (!fallback) return Decline(why, "no reference fallback: " + fallback_why);
             auto k = std::make_unique<QMatMulKernel>(std::move(fallback), std::move(p));
             if (!k->Prepack(why)) return nullptr;
@@ -141,6 +145,8 @@ rt::KernelCandidate Candidate(bool u8) {
 }
 
 }  // namespace
+
+rt::KernelCandidate OnednnQMatMulGeluCandidate(bool u8) { return Candidate(u8, true); }
 
 void AddOnednnInt8MatMulKernels(rt::OpRegistry& r) {
   r.AddFastKernel("com.samq", "QMatMul", Candidate(false));

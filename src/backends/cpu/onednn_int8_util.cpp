@@ -96,11 +96,11 @@ dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::des
   dnnl::primitive_attr attr;
   attr.set_output_scales(p.out_scales.size() > 1 ? (1 << 1) : 0, p.out_scales);
   if (p.x_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
-  if (!p.bias.empty()) {
-    dnnl::post_ops po;
-    po.append_binary(dnnl::algorithm::binary_add, bias_desc);
-    attr.set_post_ops(po);
-  }
+  dnnl::post_ops po;
+  if (!p.bias.empty()) po.append_binary(dnnl::algorithm::binary_add, bias_desc);
+  // The GELU after the bias, on the float result in registers (QMatMulGelu: MLP fc1 -> GELU).
+  if (p.gelu) po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+  if (po.len() > 0) attr.set_post_ops(po);
   return attr;
 }
 

@@ -27,6 +27,7 @@ struct QuantParams {
   Tensor weights;           // int8, as the node has them
   std::vector<float> out_scales;  // s_x * s_w[c], one per output channel (or 1)
   std::vector<float> bias;        // empty when the node has none
+  bool gelu = false;              // com.samq QMatMulGelu: erf GELU as the last post-op
 };
 // `channels`: the output channels (N of [K,N], M of OIHW); `u8_wanted` picks the candidate.
 bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, bool u8_wanted,
@@ -46,8 +47,8 @@ inline dnnl::memory::data_type ActType(bool u8) {
   return u8 ? dnnl::memory::data_type::u8 : dnnl::memory::data_type::s8;
 }
 
-// Output scales (per channel when there is more than one), the source zero point, and the bias
-// as a binary-add post-op with `bias_desc` (only when has_bias).
+// Output scales (per channel when there is more than one), the source zero point, the bias
+// as a binary-add post-op with `bias_desc` (only when has_bias), then GELU (erf) when p.gelu.
 dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::desc& bias_desc);
 
 }  // namespace samq::backends::onednn

@@ -18,64 +18,12 @@
 #include <vector>
 
 #include "backends/cpu/resize_bilinear.h"
+#include "backends/cpu/resize_taps.h"
 #include "backends/reference/resize_impl.h"
 #include "core/parallel.h"
 
 namespace samq::backends::cpu {
 namespace {
-
-// One axis: output i = w0[i] * in[lo[i]] + w1[i] * in[lo[i] + 1] (w1 = 0 and lo+1 unused for a
-// single tap).
-struct TwoTapAxis {
-  std::vector<int64_t> lo;
-  std::vector<float> w0, w1;
-  std::vector<uint8_t> two;  // second tap present
-};
-
-// The reference filter construction (resize_interp.cpp, BuildAxisFilter) for linear mode without
-// widening; false when some output needs more than two taps.
-bool BuildTwoTapAxis(const ResizeAttrs& a, const ResizeGeometry& g, int d, int64_t in_len, TwoTapAxis* f) {
-  const int64_t out_len = g.out[d];
-  f->lo.resize(out_len);
-  f->w0.resize(out_len);
-  f->w1.resize(out_len);
-  f->two.resize(out_len);
-  constexpr int64_t kWindow = 3;  // ceil(support 1) * 2 + 1
-  for (int64_t i = 0; i < out_len; ++i) {
-    const float x = g.scales[d] == 1.0f
-                        ? static_cast<float>(i)
-                        : ResizeOriginalCoordinate(a.coord, static_cast<float>(i), g.scales[d], g.out[d],
-                                                   g.resized_len[d], in_len, g.roi_start[d], g.roi_end[d]);
-    const float center = x + 0.5f;
-    const int64_t first = static_cast<int64_t>(std::floor(center - 1.0f + 0.5f));
-    const int64_t last = std::min(static_cast<int64_t>(std::floor(center + 1.0f + 0.5f)), first + kWindow);
-    const int64_t lo = std::clamp<int64_t>(first, 0, in_len - 1);
-    const int64_t hi = std::clamp<int64_t>(last - 1, 0, in_len - 1);
-    float w[kWindow] = {0, 0, 0};
-    float total = 0.0f;
-    for (int64_t t = first; t < last; ++t) {
-      const float arg = std::fabs(static_cast<float>(t) - center + 0.5f);
-      const float v = arg < 1.0f ? 1.0f - arg : 0.0f;
-      const int64_t at = std::clamp<int64_t>(t, 0, in_len - 1) - lo;
-      if (at < 0 || at >= kWindow) return false;
-      w[at] += v;
-      total += v;
-    }
-    const float inv_total = total == 0.0f ? 1.0f : 1.0f / total;
-    int64_t n = hi - lo + 1;
-    if (n > kWindow) return false;
-    for (int64_t t = 0; t < n; ++t) w[t] *= inv_total;
-    int64_t s = 0;
-    while (s < n - 1 && w[s] == 0.0f) ++s;
-    while (n - 1 > s && w[n - 1] == 0.0f) --n;
-    if (n - s > 2) return false;
-    f->lo[i] = lo + s;
-    f->w0[i] = w[s];
-    f->two[i] = n - s == 2;
-    f->w1[i] = n - s == 2 ? w[s + 1] : 0.0f;
-  }
-  return true;
-}
 
 // dst[k] = 0 + w0 * a[k] (+ w1 * b[k]): the reference's accumulation order.
 inline void BlendRows(const float* a, const float* b, float w0, float w1, bool two, int64_t n, float* dst) {
@@ -154,21 +102,10 @@ class FastResizeKernel final : public rt::Kernel {
 
  private:
   static bool TryFast(const ResizeAttrs& a, const ResizeGeometry& g, const Tensor& in, Tensor& out) {
-    const int64_t r = in.rank();
-    if (in.dtype() != DType::kFloat32 || a.mode != ResizeMode::kLinear || r < 2 ||
-        a.coord == ResizeCoord::kTfCropAndResize || in.numel() == 0)
-      return false;
-    for (int64_t d = 0; d < r - 2; ++d)
-      if (g.scales[d] != 1.0f || g.out[d] != in.dim(d)) return false;  // leading axes untouched
-    const int dy = static_cast<int>(r - 2), dx = static_cast<int>(r - 1);
-    if (a.antialias && (g.scales[dy] < 1.0f || g.scales[dx] < 1.0f)) return false;  // widened filter
-    const int64_t ih = in.dim(dy), iw = in.dim(dx), oh = g.out[dy], ow = g.out[dx];
-    TwoTapAxis fy, fx;
-    if (!BuildTwoTapAxis(a, g, dy, ih, &fy) || !BuildTwoTapAxis(a, g, dx, iw, &fx)) return false;
-    // The reference resamples the axis with the smaller out/in ratio first (stable on ties).
-    const bool rows_first = static_cast<double>(oh) / ih <= static_cast<double>(ow) / iw;
-    ResizePlanes(in.data<float>(), in.numel() / (ih * iw), ih, iw, fy, fx, oh, ow, rows_first,
-                 out.data<float>());
+    auto plan = PlanTwoTapResize(a, g, in.dtype(), in.shape());
+    if (!plan) return false;
+    ResizePlanes(in.data<float>(), in.numel() / (plan->in_h * plan->in_w), plan->in_h, plan->in_w, plan->fy,
+                 plan->fx, plan->out_h, plan->out_w, plan->rows_first, out.data<float>());
     return true;
   }
 };

@@ -1,0 +1,65 @@
+// com.samq ConvGelu: schema, reference kernel and the shared in-place GELU (see conv_gelu.h).
+#include "backends/cpu/conv_gelu.h"
+
+#include <cmath>
+
+#include "backends/cpu/fast_kernels.h"
+#include "backends/cpu/fast_math.h"
+#include "backends/cpu/onednn_kernels.h"
+#include "backends/reference/linalg_nn_families.h"
+
+namespace samq::backends {
+namespace {
+
+// ref.Conv's kernel, then the exact GELU over its float32 output.
+class RefConvGelu final : public rt::Kernel {
+ public:
+  explicit RefConvGelu(std::unique_ptr<rt::Kernel> conv) : conv_(std::move(conv)) {}
+  Status Run(rt::KernelContext& ctx) override {
+    SAMQ_RETURN_IF_ERROR(conv_->Run(ctx));
+    Tensor& y = ctx.output(0);
+    if (y.dtype() != DType::kFloat32) return ctx.Error("ConvGelu supports float32 only");
+    float* p = y.data<float>();
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      const double v = p[i];
+      p[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<rt::Kernel> conv_;
+};
+
+}  // namespace
+
+rt::KernelCandidate RefConvGeluCandidate() {
+  return {"ref.ConvGelu", [](const rt::KernelBuildInfo& info, std::string* why) -> std::unique_ptr<rt::Kernel> {
+            auto conv = RefConvCandidate().make(info, why);
+            if (!conv) return nullptr;
+            return std::make_unique<RefConvGelu>(std::move(conv));
+          }};
+}
+
+SAMQ_CLONES void GeluErfInPlace(float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = y[i];
+    y[i] = 0.5f * v * (1.0f + fastmath::Erf(v * 0.70710678118654752f));
+  }
+}
+
+void AddConvGeluOp(rt::OpRegistry& r) {
+  const rt::OpSchema* conv = r.Find("", "Conv");
+  if (!conv) return;  // no Conv, nothing to fuse into (the pass checks for the schema)
+  rt::OpSchema s;
+  s.op_type = "ConvGelu";
+  s.domain = "com.samq";
+  s.min_inputs = 2;
+  s.max_inputs = 3;
+  s.infer = conv->infer;  // same attributes, same output shape
+  s.kernels = {fast::FastDepthwiseConvGeluCandidate(), onednn::OnednnPointwiseConvGeluCandidate(),
+               onednn::OnednnConvGeluCandidate(), RefConvGeluCandidate()};
+  r.Register(std::move(s));
+}
+
+}  // namespace samq::backends

@@ -1,0 +1,219 @@
+// fast.Attention (com.samq Attention, see sam_attention.h) on blocks of query rows.
+//
+// The unfused graph writes the whole [B, Nq, Nk] score tensor several times (product, two bias
+// adds, softmax): 805 MB per pass for a global ViT-B block at 1024x1024. Here each task takes
+// one batch index and kQueryBlock query rows and keeps their score rows in a per-thread scratch
+// (kQueryBlock x Nk floats, 384 KB at Nk = 4096, L2-sized):
+//   1. S = Q_blk * K^T with the shared register-tiled GEMM (K transposed once per run into
+//      [D][Nk] panels, so the tile reads it with unit stride);
+//   2. per row: + rel_h[kh] + rel_w[kw] (the decomposed bias, read from the two small tensors),
+//      then the max-subtracted exp and its sum, as the reference softmax;
+//   3. Y_blk = P * V with the same GEMM, over chunks of keys (so a V chunk stays cached), scaled
+//      by 1/sum on the way out.
+// A full row of scores fits the scratch, so the softmax is exact (no online rescaling needed).
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "backends/cpu/fast_kernels.h"
+#include "backends/cpu/fast_math.h"
+#include "backends/cpu/gemm_tile.h"
+#include "backends/cpu/sam_attention.h"
+#include "core/parallel.h"
+
+namespace samq::backends::fast {
+namespace {
+
+// Query rows per task: a multiple of every tile height (4, 6, 8); 24 score rows of 4096 keys
+// (384 KB) leave room in a 1 MB L2 for the key-chunk of V being multiplied.
+constexpr int64_t kQueryBlock = 24;
+// Keys per step of P * V: the V chunk (256 x 64 floats, 64 KB) stays cached across the row tiles
+// instead of streaming all of V (1 MB) once per tile.
+constexpr int64_t kKeyChunk = 256;
+constexpr int64_t kMaxTileRows = 8;
+
+int64_t RoundUp16(int64_t n) { return (n + kTileLanes - 1) / kTileLanes * kTileLanes; }
+
+// c[0 .. rows) x [0 .. width) (=|+=) a-rows x b-panel, in tiles of up to 64 columns. Rows past
+// `rows` repeat the last one (their results land in c's spare rows, which callers size for).
+void TiledProduct(const float* const* a_rows, int64_t rows, const float* b, int64_t ldb, int64_t width,
+                  int64_t k, float* c, int64_t ldc, bool accumulate) {
+  std::array<const float*, kMaxTileRows> tile_rows;
+  for (int64_t j0 = 0; j0 < width; j0 += 64) {
+    const int nv = static_cast<int>(std::min<int64_t>(4, (width - j0 + kTileLanes - 1) / kTileLanes));
+    const int mr = nv == 4 ? 6 : nv == 3 ? 4 : 8;
+    for (int64_t i0 = 0; i0 < rows; i0 += mr) {
+      for (int r = 0; r < mr; ++r) tile_rows[r] = a_rows[std::min<int64_t>(i0 + r, rows - 1)];
+      float* ct = c + i0 * ldc + j0;
+      switch (nv) {
+        case 4: MicroTile<6, 4>(tile_rows.data(), b + j0, ldb, k, ct, ldc, accumulate); break;
+        case 3: MicroTile<4, 3>(tile_rows.data(), b + j0, ldb, k, ct, ldc, accumulate); break;
+        case 2: MicroTile<8, 2>(tile_rows.data(), b + j0, ldb, k, ct, ldc, accumulate); break;
+        default: MicroTile<8, 1>(tile_rows.data(), b + j0, ldb, k, ct, ldc, accumulate); break;
+      }
+    }
+  }
+}
+
+// 16 floats / int32s, unaligned and aliasing-safe: one zmm register in the AVX-512 clone.
+typedef float V16 __attribute__((vector_size(64), aligned(4), may_alias));
+typedef int32_t I16 __attribute__((vector_size(64)));
+
+// p[0..16) = fastmath::Exp(p[0..16) - mx) on 16 lanes at once (the same clamp, reduction and
+// polynomial step by step), and *sum += the results. Written on vector types because GCC does
+// not vectorize the scalar call inside an exp-and-sum loop (a float reduction) without
+// -ffast-math. Vectors only pass through pointers: no vector-passing ABI is involved.
+__attribute__((always_inline)) inline void ExpShifted16(float* p, float mx, V16* sum) {
+  const V16 lo = V16{} + -87.33f, hi = V16{} + 88.72f;
+  V16 x = *reinterpret_cast<const V16*>(p) - mx;
+  x = x < lo ? lo : (x > hi ? hi : x);
+  const V16 n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  V16 r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  V16 q = V16{} + 1.9875691500e-4f;
+  q = q * r + 1.3981999507e-3f;
+  q = q * r + 8.3334519073e-3f;
+  q = q * r + 4.1665795894e-2f;
+  q = q * r + 1.6666665459e-1f;
+  q = q * r + 5.0000001201e-1f;
+  q = q * r * r + r + 1.0f;
+  const I16 ni = __builtin_convertvector(n, I16);
+  const I16 h = ni >> 1;
+  const I16 b1 = (h + 127) << 23, b2 = (ni - h + 127) << 23;
+  const V16 e = q * reinterpret_cast<const V16&>(b1) * reinterpret_cast<const V16&>(b2);
+  *reinterpret_cast<V16*>(p) = e;
+  *sum += e;
+}
+
+// Scales one score row, adds the decomposed bias (rh: KH values, rw: KW values; null = none)
+// and the full bias row (null = none), replaces it by exp(s - max) and returns 1 / sum (max and
+// sum kept per lane, then combined).
+SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, float scale, const float* rh, int64_t kh, const float* rw,
+                             int64_t kw, const float* bias) {
+  constexpr int64_t L = kTileLanes;
+  if (scale != 1.0f)
+    for (int64_t j = 0; j < nk; ++j) s[j] *= scale;
+  if (bias)
+    for (int64_t j = 0; j < nk; ++j) s[j] += bias[j];
+  if (rh) {
+    for (int64_t a = 0; a < kh; ++a) {
+      float* sa = s + a * kw;
+      const float ha = rh[a];
+      for (int64_t x = 0; x < kw; ++x) sa[x] += ha + rw[x];
+    }
+  }
+  const int64_t body = nk / L * L;
+  float mx = s[0];
+  if (body > 0) {
+    V16 vmax = *reinterpret_cast<const V16*>(s);
+    for (int64_t j = L; j < body; j += L) {
+      const V16 v = *reinterpret_cast<const V16*>(s + j);
+      vmax = v > vmax ? v : vmax;
+    }
+    for (int64_t l = 0; l < L; ++l) mx = std::max(mx, vmax[l]);
+  }
+  for (int64_t j = body; j < nk; ++j) mx = std::max(mx, s[j]);
+  V16 vsum = {};
+  for (int64_t j = 0; j < body; j += L) ExpShifted16(s + j, mx, &vsum);
+  float sum = 0.0f;
+  for (int64_t j = body; j < nk; ++j) sum += (s[j] = fastmath::Exp(s[j] - mx));
+  for (int64_t l = 0; l < L; ++l) sum += vsum[l];
+  return 1.0f / sum;
+}
+
+class FastAttention final : public rt::Kernel {
+ public:
+  Status Run(rt::KernelContext& ctx) override {
+    const Tensor& q = ctx.input(0);
+    const Tensor& k = ctx.input(1);
+    const Tensor& v = ctx.input(2);
+    const AttentionDims a = GetAttentionDims(ctx);
+    const bool rel = a.kh > 0;
+    Tensor& y = ctx.output(0);
+    const int64_t nb = a.nb, nq = a.nq, d = a.d, nk = a.nk, dv = a.dv;
+    if (y.numel() == 0) return Status::Ok();
+    if (nk == 0) {  // softmax over no keys: the reference gives NaN (0/0); so does this
+      std::fill(y.data<float>(), y.data<float>() + y.numel(), std::nanf(""));
+      return Status::Ok();
+    }
+    const int64_t kh = a.kh, kw = a.kw;
+    const int64_t nkp = RoundUp16(nk), dvp = RoundUp16(dv);
+
+    // K^T per batch index as [D][nkp] (a row copy when K comes transposed); V padded to [Nk][dvp] only when Dv is not a multiple of 16.
+    std::vector<float> kt(static_cast<size_t>(nb * d * nkp), 0.0f);
+    const bool pack_v = dvp != dv;
+    std::vector<float> vp(pack_v ? static_cast<size_t>(nb * nk * dvp) : 0, 0.0f);
+    const float* pk = k.data<float>();
+    const float* pv = v.data<float>();
+    parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        float* dst = kt.data() + b * d * nkp;
+        const float* src = pk + b * nk * d;
+        if (a.k_transposed) {
+          for (int64_t c = 0; c < d; ++c) std::memcpy(dst + c * nkp, src + c * nk, static_cast<size_t>(nk) * 4);
+        } else {
+          for (int64_t j = 0; j < nk; ++j)
+            for (int64_t c = 0; c < d; ++c) dst[c * nkp + j] = src[j * d + c];
+        }
+        if (pack_v)
+          for (int64_t j = 0; j < nk; ++j)
+            std::memcpy(vp.data() + (b * nk + j) * dvp, pv + (b * nk + j) * dv, static_cast<size_t>(dv) * 4);
+      }
+    });
+
+    const float* pq = q.data<float>();
+    const float* prh = rel ? ctx.input(3).data<float>() : nullptr;
+    const float* prw = rel ? ctx.input(4).data<float>() : nullptr;
+    const float* pbias = a.bias_batches > 0 ? ctx.input(5).data<float>() : nullptr;
+    float* py = y.data<float>();
+    const int64_t blocks = (nq + kQueryBlock - 1) / kQueryBlock;
+    parallel_for(nb * blocks, 1, [&](int64_t t0, int64_t t1) {
+      // Spare rows: tiles past the block's last row write there.
+      std::vector<float> scores(static_cast<size_t>((kQueryBlock + kMaxTileRows) * nkp));
+      std::vector<float> out(static_cast<size_t>((kQueryBlock + kMaxTileRows) * dvp));
+      std::array<const float*, kQueryBlock> rows, chunk_rows;
+      std::array<float, kQueryBlock> inv_sum;
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t b = t / blocks, i0 = (t % blocks) * kQueryBlock;
+        const int64_t n_rows = std::min(kQueryBlock, nq - i0);
+        for (int64_t r = 0; r < n_rows; ++r) rows[r] = pq + (b * nq + i0 + r) * d;
+        TiledProduct(rows.data(), n_rows, kt.data() + b * d * nkp, nkp, nkp, d, scores.data(), nkp, false);
+        for (int64_t r = 0; r < n_rows; ++r) {
+          const int64_t qi = b * nq + i0 + r;
+          float* s = scores.data() + r * nkp;
+          const float* bias_row = pbias ? pbias + ((b % a.bias_batches) * nq + i0 + r) * nk : nullptr;
+          inv_sum[r] = BiasExpRow(s, nk, a.scale, rel ? prh + qi * kh : nullptr, kh, rel ? prw + qi * kw : nullptr,
+                                  kw, bias_row);
+          rows[r] = s;
+        }
+        const float* vb = pack_v ? vp.data() + b * nk * dvp : pv + b * nk * dv;
+        for (int64_t k0 = 0; k0 < nk; k0 += kKeyChunk) {
+          for (int64_t r = 0; r < n_rows; ++r) chunk_rows[r] = rows[r] + k0;
+          TiledProduct(chunk_rows.data(), n_rows, vb + k0 * dvp, dvp, dvp, std::min(kKeyChunk, nk - k0),
+                       out.data(), dvp, k0 > 0);
+        }
+        for (int64_t r = 0; r < n_rows; ++r) {
+          float* yr = py + (b * nq + i0 + r) * dv;
+          const float* o = out.data() + r * dvp;
+          for (int64_t c = 0; c < dv; ++c) yr[c] = o[c] * inv_sum[r];
+        }
+      }
+    });
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<rt::Kernel> MakeFastSamAttention(const rt::KernelBuildInfo& info, std::string* why) {
+  for (size_t i = 0; i < info.input_types.size(); ++i)
+    if (info.node.has_input(static_cast<int>(i)) && info.input_types[i].dtype != DType::kFloat32) {
+      *why = "only float32";
+      return nullptr;
+    }
+  return std::make_unique<FastAttention>();
+}
+
+}  // namespace samq::backends::fast

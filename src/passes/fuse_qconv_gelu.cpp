@@ -1,0 +1,45 @@
+#include "passes/fuse_qconv_gelu.h"
+
+#include <unordered_map>
+#include <vector>
+
+namespace samq::passes {
+
+int FuseQConvGelu(ir::Graph& g) {
+  std::unordered_map<std::string, int> readers, reader_node;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (const auto& in : g.nodes[i].inputs)
+      if (!in.empty()) {
+        ++readers[in];
+        reader_node[in] = static_cast<int>(i);
+      }
+  for (const auto& o : g.outputs) ++readers[o.name];  // a graph output must stay visible
+
+  std::vector<bool> drop(g.nodes.size(), false);
+  int fused = 0;
+  for (auto& conv : g.nodes) {
+    if ((conv.op_type != "QConv" && conv.op_type != "QMatMul") || conv.domain != "com.samq" ||
+        conv.outputs.size() != 1)
+      continue;
+    const std::string& y = conv.outputs[0];
+    if (readers[y] != 1 || !reader_node.count(y)) continue;
+    const int gi = reader_node[y];
+    const ir::Node& gelu = g.nodes[gi];
+    if (drop[gi] || gelu.op_type != "Gelu" || gelu.domain != "com.samq" || gelu.outputs.size() != 1 ||
+        gelu.inputs.size() != 1 || gelu.attr_string("approximate", "none") != "none")
+      continue;
+    conv.op_type += "Gelu";  // QConvGelu, QMatMulGelu
+    conv.outputs[0] = gelu.outputs[0];
+    drop[gi] = true;
+    ++fused;
+  }
+  if (fused == 0) return 0;
+  std::vector<ir::Node> kept;
+  kept.reserve(g.nodes.size() - fused);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(kept);
+  return fused;
+}
+
+}  // namespace samq::passes

@@ -1,0 +1,121 @@
+// com.samq Attention (backends/cpu/sam_attention.h): fast.Attention against ref.Attention (the
+// double-precision loop) on seeded random inputs: with and without the decomposed bias, odd
+// sizes (query blocks, tile rows and 16-column tails, Dv not a multiple of 16), SAM's windowed
+// shape, and large scores (softmax stability); the plain modes (scale, Kᵀ input, full bias,
+// rank 4) likewise. The reference itself is checked against the
+// unfused ONNX graph in tests/models/test_sam_attention_fusion.cpp.
+#include <gtest/gtest.h>
+
+#include "linalg_test_util.h"
+
+namespace samq::testing::linalg {
+namespace {
+
+ir::Node AttentionNode(int inputs) {
+  ir::Node n = MakeNode("Attention", inputs);
+  n.domain = "com.samq";
+  return n;
+}
+
+struct Case {
+  int64_t b, h, w, kh, kw, d, dv;
+  bool rel;
+  float scale;  // of Q: large values make the softmax peaky
+};
+
+TEST(SamAttention, FastMatchesReference) {
+  const std::vector<Case> cases = {
+      {3, 5, 5, 5, 5, 16, 16, true, 1.0f},      // small, square
+      {2, 3, 7, 4, 6, 9, 20, true, 1.0f},       // Nq 21, Nk 24, odd D, Dv padded to 32
+      {2, 14, 14, 14, 14, 64, 64, true, 0.5f},  // SAM windowed block (Nq = Nk = 196)
+      {1, 16, 16, 16, 16, 64, 64, true, 0.5f},  // several query blocks of 48 rows
+      {2, 7, 7, 7, 7, 32, 64, true, 4.0f},      // peaky softmax
+      {2, 10, 5, 2, 35, 8, 8, false, 1.0f},     // no bias: plain attention, Nk 70
+      {1, 1, 1, 1, 1, 3, 5, true, 1.0f},        // one query, one key
+  };
+  uint32_t seed = 1;
+  for (const Case& c : cases) {
+    const int64_t nq = c.h * c.w, nk = c.kh * c.kw;
+    SCOPED_TRACE(::testing::Message() << "B " << c.b << " Nq " << nq << " Nk " << nk << " D " << c.d
+                                      << " Dv " << c.dv << (c.rel ? " rel" : " plain"));
+    Tensor q = Random({c.b, nq, c.d}, seed++, c.scale), k = Random({c.b, nk, c.d}, seed++);
+    Tensor v = Random({c.b, nk, c.dv}, seed++), rh = Random({c.b, c.h, c.w, c.kh}, seed++);
+    Tensor rw = Random({c.b, c.h, c.w, c.kw}, seed++);
+    std::vector<const Tensor*> ins{&q, &k, &v};
+    if (c.rel) ins.insert(ins.end(), {&rh, &rw});
+    const ir::Node n = AttentionNode(static_cast<int>(ins.size()));
+    const Tensor want = Eval1(n, ins, "ref.Attention");
+    const Tensor got = Eval1(n, ins, "fast.Attention");
+    ASSERT_TRUE(want.defined() && got.defined());
+    EXPECT_EQ(got.shape(), (Shape{c.b, nq, c.dv}));
+    // A float32 score of magnitude |s| carries ~|s| * 6e-8 absolute error, which exp turns into
+    // that much relative error of a weight: the peaky case (|s| up to ~80) gets a wider bound.
+    ExpectClose(want, got, c.scale > 1.0f ? 1e-5 : 2e-6, "fast vs ref");
+  }
+}
+
+// The plain-attention modes of Hiera and TinyViT: rank-4 operands (heads as a batch dim), a
+// scale attribute, K given as Kᵀ, and a full constant bias repeated over the outer batch dims.
+struct PlainCase {
+  Shape batch;       // Q's leading dims
+  Shape bias_batch;  // the bias's leading dims ({} with has_bias: a plain [Nq, Nk] bias)
+  int64_t nq, nk, d, dv;
+  float scale;
+  bool k_transposed, has_bias;
+};
+
+TEST(SamAttention, PlainModesFastMatchesReference) {
+  const std::vector<PlainCase> cases = {
+      {{1, 2}, {}, 64, 64, 24, 24, 0.2041f, true, false},      // Hiera global block, small
+      {{1, 3}, {}, 16, 64, 16, 16, 0.25f, true, false},        // Hiera q-pooled block: Nq < Nk
+      {{2, 4}, {4}, 49, 49, 16, 16, 0.25f, true, true},        // TinyViT window: per-head bias
+      {{2, 4}, {1, 4}, 49, 49, 16, 16, 0.25f, false, true},    // same, leading 1, K untransposed
+      {{3}, {}, 21, 35, 9, 20, 1.0f, false, true},             // rank 3, [Nq, Nk] bias
+      {{2, 2}, {2, 2}, 50, 70, 8, 8, 0.125f, true, true},      // bias as big as the scores
+  };
+  uint32_t seed = 100;
+  for (const PlainCase& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "Nq " << c.nq << " Nk " << c.nk << " D " << c.d << " Dv " << c.dv
+                                      << (c.k_transposed ? " Kt" : " K") << (c.has_bias ? " bias" : ""));
+    auto with = [&](Shape tail) {
+      Shape s = c.batch;
+      s.insert(s.end(), tail.begin(), tail.end());
+      return s;
+    };
+    Shape bias_shape = c.bias_batch;
+    bias_shape.insert(bias_shape.end(), {c.nq, c.nk});
+    Tensor q = Random(with({c.nq, c.d}), seed++);
+    Tensor k = Random(c.k_transposed ? with({c.d, c.nk}) : with({c.nk, c.d}), seed++);
+    Tensor v = Random(with({c.nk, c.dv}), seed++), bias = Random(bias_shape, seed++, 2.0f);
+    std::vector<const Tensor*> ins{&q, &k, &v};
+    if (c.has_bias) ins.insert(ins.end(), {nullptr, nullptr, &bias});
+    ir::Node n = MakeNode("Attention", static_cast<int>(ins.size()),
+                          {AttrF("scale", c.scale), AttrI("k_transposed", c.k_transposed ? 1 : 0)});
+    n.domain = "com.samq";
+    const Tensor want = Eval1(n, ins, "ref.Attention");
+    const Tensor got = Eval1(n, ins, "fast.Attention");
+    ASSERT_TRUE(want.defined() && got.defined());
+    EXPECT_EQ(got.shape(), with({c.nq, c.dv}));
+    ExpectClose(want, got, 2e-6, "fast vs ref");
+  }
+}
+
+TEST(SamAttention, ShapeErrorsAreUserErrors) {
+  Tensor q = Random({2, 6, 4}, 1), k = Random({2, 6, 4}, 2), v = Random({2, 6, 4}, 3);
+  Tensor rh = Random({2, 2, 3, 2}, 4), rw = Random({2, 2, 3, 3}, 5), bad = Random({2, 3, 3, 2}, 6);
+  EXPECT_TRUE(Eval(AttentionNode(5), {&q, &k, &v, &rh, &rw}).ok());
+  EXPECT_FALSE(Eval(AttentionNode(5), {&q, &k, &v, &bad, &rw}).ok());  // H*W != Nq
+  Tensor k2 = Random({2, 6, 5}, 7);
+  EXPECT_FALSE(Eval(AttentionNode(3), {&q, &k2, &v}).ok());  // depths differ
+  // rel_h without rel_w.
+  auto r = Eval(AttentionNode(5), {&q, &k, &v, &rh, nullptr});
+  EXPECT_FALSE(r.ok());
+  // A full bias must be [..., Nq, Nk] with Q's innermost batch dims.
+  Tensor good_bias = Random({6, 6}, 8), bad_bias = Random({6, 5}, 9), bad_batch = Random({3, 6, 6}, 10);
+  EXPECT_TRUE(Eval(AttentionNode(6), {&q, &k, &v, nullptr, nullptr, &good_bias}).ok());
+  EXPECT_FALSE(Eval(AttentionNode(6), {&q, &k, &v, nullptr, nullptr, &bad_bias}).ok());
+  EXPECT_FALSE(Eval(AttentionNode(6), {&q, &k, &v, nullptr, nullptr, &bad_batch}).ok());
+}
+
+}  // namespace
+}  // namespace samq::testing::linalg
