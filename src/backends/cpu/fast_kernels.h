@@ -23,5 +23,9 @@ void AddFastPoolKernels(rt::OpRegistry& r);         // fast_pool.cpp: MaxPool (2
 void AddFastGeluKernels(rt::OpRegistry& r);         // fast_gelu.cpp: com.samq Gelu (from passes/fuse_gelu)
 void AddFastDepthwiseConvKernel(rt::OpRegistry& r);  // fast_depthwise_conv.cpp: Conv, depthwise KxK (NCHW)
 void AddFastEinsumKernels(rt::OpRegistry& r);       // fast_einsum.cpp: two-operand float32 Einsum as batched GEMM
+// Data movement, every dtype (these only move bytes, so they are not float32-only):
+void AddFastTransposeKernel(rt::OpRegistry& r);     // fast_transpose.cpp: Transpose (views, row copies, 16x16 tiles)
+void AddFastSplitSliceKernels(rt::OpRegistry& r);   // fast_split_slice.cpp: Split, Slice (views, row copies)
+void AddFastPadKernel(rt::OpRegistry& r);           // fast_pad.cpp: Pad, mode constant
 
 }  // namespace samq::backends::fast

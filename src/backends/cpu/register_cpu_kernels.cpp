@@ -39,6 +39,9 @@ void RegisterCpuKernels(rt::OpRegistry& r) {
   AddConvGeluOp(r);  // com.samq ConvGelu (passes/fuse_conv_gelu), after Conv is registered
   AddMatMulBiasOp(r);  // com.samq MatMulBias (passes/fuse_matmul_bias), after MatMul is registered
   fast::AddFastEinsumKernels(r);
+  fast::AddFastTransposeKernel(r);
+  fast::AddFastSplitSliceKernels(r);
+  fast::AddFastPadKernel(r);
   fast::AddSamAttentionOp(r);  // com.samq Attention schema + kernels (passes/fuse_sam_attention)
 }
 
