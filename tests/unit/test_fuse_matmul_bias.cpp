@@ -187,7 +187,7 @@ TEST(FuseMatMulBias, SessionFusesAndMatchesUnfusedReference) {
   for (bool ref_only : {false, true}) {
     rt::SessionOptions o;
     o.reference_kernels_only = ref_only;
-    o.fuse_matmul_bias = true;  // off by default (session.h)
+    o.fuse_matmul_bias = true;  // the default (session.h), stated because the test is about it
     o.release_packed_weights = !ref_only;  // the fused kernel must not need the original W
     std::vector<std::string> fused;
     const Tensor got = run(o, &fused);

@@ -50,7 +50,7 @@ struct BenchArgs {
   int profile_top = 15;
   bool json = false;
   bool no_fuse_attention = false;
-  bool fuse_matmul_bias = false;
+  bool no_fuse_matmul_bias = false;
   std::string precision = "fp32";
 };
 
@@ -242,7 +242,7 @@ Status RunBench(const BenchArgs& a) {
   so.precision = ToComputePrecision(a.precision);
   so.release_packed_weights = true;  // measure memory as a user runs the model
   so.fuse_sam_attention = !a.no_fuse_attention;
-  so.fuse_matmul_bias = a.fuse_matmul_bias;
+  so.fuse_matmul_bias = !a.no_fuse_matmul_bias;
   SAMQ_ASSIGN_OR_RETURN(auto session,
                         rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so));
   const double load_ms = ms_since(t_load);
@@ -344,8 +344,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");
   cmd->add_flag("--no-fuse-attention", args->no_fuse_attention,
                 "Keep attention unfused (A/B timing of passes/fuse_sam_attention)");
-  cmd->add_flag("--fuse-matmul-bias", args->fuse_matmul_bias,
-                "Fuse MatMul + bias Add (+ Gelu) (A/B timing of passes/fuse_matmul_bias; off by default)");
+  cmd->add_flag("--no-fuse-matmul-bias", args->no_fuse_matmul_bias,
+                "Keep MatMul, bias Add and Gelu separate (A/B timing of passes/fuse_matmul_bias)");
   AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunBench(*args); };
 }
