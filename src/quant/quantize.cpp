@@ -40,9 +40,14 @@ Status CheckOutputPath(const QuantizeConfig& c) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<rt::Session>> MakeSession(ir::Model model, int threads, const std::string& path) {
+// `unfused_attention`: keep the attention subgraphs as they are, so calibration sees the
+// activations the attention MatMuls read (--quantize-attention); the fused Attention op never
+// materializes Q, Kᵀ, V or the probabilities.
+Result<std::unique_ptr<rt::Session>> MakeSession(ir::Model model, int threads, const std::string& path,
+                                                 bool unfused_attention = false) {
   rt::SessionOptions so;
   so.threads = threads;
+  so.fuse_sam_attention = !unfused_attention;
   auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), so);
   if (!s.ok()) return s.status().WithContext(path);
   return s;
@@ -104,8 +109,9 @@ Result<QuantizeSummary> Quantize(const QuantizeConfig& c) {
     if (!prepared.ok()) return prepared.WithContext(c.model_path);
   }
   // Calibration runs the prepared graph; the session may fuse ops internally, which only hides
-  // values inside fused groups (never inputs of MatMul/Conv/Gemm as fusions stand today).
-  SAMQ_ASSIGN_OR_RETURN(auto session, MakeSession(model, c.threads, c.model_path));
+  // values inside fused groups: never inputs of MatMul/Conv/Gemm with weights, but those of the
+  // attention MatMuls, so attention stays unfused when they are to be quantized.
+  SAMQ_ASSIGN_OR_RETURN(auto session, MakeSession(model, c.threads, c.model_path, c.quantize_attention));
   const int64_t opset = model.default_opset();
   if (c.mode == QuantMode::kInt8 && opset != 0 && opset < 13)
     return Status::UserF("{}: opset {} is too old for per-channel QDQ (needs 13); re-export the model with opset >= 13",

@@ -11,6 +11,7 @@
 #include "passes/fuse_conv_gelu.h"
 #include "passes/fuse_gelu.h"
 #include "passes/fuse_layer_norm_2d.h"
+#include "passes/fold_attention_layouts.h"
 #include "passes/fuse_matmul_bias.h"
 #include "passes/fuse_resize_crop.h"
 #include "passes/fuse_sam_attention.h"
@@ -151,7 +152,11 @@ Status Session::Impl::Compile() {
     if (options.fuse_sam_attention && registry->Find("com.samq", "Attention")) {
       TypeMap attn_types;  // the pass checks the pattern's shapes on these
       SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, attn_types));
-      passes::FuseSamAttention(g, attn_types);
+      if (passes::FuseSamAttention(g, attn_types) > 0 && options.fold_attention_layouts) {
+        TypeMap fold_types;  // the fold walks the layout chains around each Attention on these
+        SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, fold_types));
+        if (passes::FoldAttentionLayouts(g, fold_types) > 0) passes::EliminateDeadNodes(g);
+      }
     }
     // Last: the attention pattern above must see its MatMuls unfused. Only at float32 precision,
     // so a bfloat16 session keeps its MatMuls on the bfloat16 kernel.

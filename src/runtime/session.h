@@ -38,6 +38,10 @@ struct SessionOptions {
   // With optimize: SAM ViT attention subgraphs (with decomposed relative positions) become one
   // com.samq Attention node that never builds the full score tensor (passes/fuse_sam_attention.h).
   bool fuse_sam_attention = true;
+  // With fuse_sam_attention: each Attention reads Q/K/V out of the qkv projection and writes Y
+  // into the output projection's input through strided views, so the Transpose/Split/Reshape
+  // chains between them disappear (passes/fold_attention_layouts.h).
+  bool fold_attention_layouts = true;
   // With optimize: Resize -> Slice(s) -> Resize chains (the end of SAM-1's decoder) become one
   // com.samq ResizeCropResize node that never writes the first resize or the crop
   // (passes/fuse_resize_crop.h).

@@ -114,6 +114,8 @@ Tensor SamPreprocess(const Tensor& rgb_u8, int64_t side) {
 
 struct Compiled {
   int attention_nodes = -1, softmax_nodes = -1;
+  int folded_nodes = -1;   // Attention nodes in the strided form (passes/fold_attention_layouts)
+  int layout_nodes = -1;   // Transpose and Split nodes left
   std::map<std::string, Tensor> out;
 };
 
@@ -126,9 +128,11 @@ Compiled CompileAndRun(ir::Model model, const std::map<std::string, Tensor>& fee
   auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), o);
   EXPECT_TRUE(s.ok()) << s.status().message();
   if (!s.ok()) return c;
-  c.attention_nodes = c.softmax_nodes = 0;
+  c.attention_nodes = c.softmax_nodes = c.folded_nodes = c.layout_nodes = 0;
   for (const auto& n : (*s)->model().graph.nodes) {
     c.attention_nodes += n.op_type == "Attention" && n.domain == "com.samq";
+    c.folded_nodes += n.op_type == "Attention" && n.attr("layout_dims") != nullptr;
+    c.layout_nodes += n.op_type == "Transpose" || n.op_type == "Split";
     c.softmax_nodes += n.op_type == "Softmax";
   }
   auto r = (*s)->Run(feeds);
@@ -257,11 +261,76 @@ TEST(SamAttentionFusion, PlainPatternFusesAndMatchesUnfused) {
         Compiled fused = CompileAndRun(PlainAttentionModel(s, bias, div), feeds, true, ref_only);
         Compiled plain = CompileAndRun(PlainAttentionModel(s, bias, div), feeds, false, ref_only);
         EXPECT_EQ(fused.attention_nodes, 1);
+        // Q, K and V are read through their Transposes (strided views of the inputs).
+        EXPECT_EQ(fused.folded_nodes, 1);
+        EXPECT_EQ(fused.layout_nodes, 0);
         EXPECT_EQ(fused.softmax_nodes, 0);
         EXPECT_EQ(plain.attention_nodes, 0);
         ExpectSame(plain.out["y"], fused.out["y"], ref_only ? 1e-6 : 1e-5, "fused vs unfused");
       }
     }
+}
+
+// A Hiera block's attention as exported, around the plain pattern: qkv [B, N, 3 * heads * d]
+// -> Reshape [B, N, 3, heads, d] -> Split (axis 2) -> Squeeze -> Transpose (K: 0,2,3,1), and after
+// it Y -> Transpose [B, N, heads, d] -> Reshape [B, N, heads * d]. The fold must make the
+// Attention read qkv and write y directly (no layout op left) and give the unfused result.
+ir::Model PackedQkvAttentionModel(const PlainDims& s) {
+  ir::Model m;
+  m.opsets = {{"", 17}};
+  m.producer_name = "samq-tests";
+  ir::Graph& g = m.graph;
+  g.name = "packed_qkv_attention";
+  const int64_t c = s.heads * s.d;
+  g.inputs = {Value("qkv", {s.b, s.nq, 3 * c})};
+  g.outputs = {Value("y", {s.b, s.nq, c})};
+  g.initializers["c"] = Tensor::FromVector<float>({}, {0.35355339f});
+  g.initializers["shape5"] = Tensor::FromVector<int64_t>({5}, {s.b, s.nq, 3, s.heads, s.d});
+  g.initializers["shape3"] = Tensor::FromVector<int64_t>({3}, {s.b, s.nq, c});
+  g.initializers["axis2"] = Tensor::FromVector<int64_t>({1}, {2});
+  ir::Attribute split_axis, softmax_axis;
+  split_axis.name = "axis";
+  split_axis.type = ir::AttrType::kInt;
+  split_axis.i = 2;
+  softmax_axis = split_axis;
+  softmax_axis.i = -1;
+  ir::Node split = N("Split", {"qkv5"}, "q5", {split_axis});
+  split.outputs = {"q5", "k5", "v5"};
+  g.nodes = {N("Reshape", {"qkv", "shape5"}, "qkv5"),
+             split,
+             N("Squeeze", {"q5", "axis2"}, "q4"),
+             N("Squeeze", {"k5", "axis2"}, "k4"),
+             N("Squeeze", {"v5", "axis2"}, "v4"),
+             N("Transpose", {"q4"}, "qt", {Ints("perm", {0, 2, 1, 3})}),
+             N("Transpose", {"k4"}, "kt", {Ints("perm", {0, 2, 3, 1})}),
+             N("Transpose", {"v4"}, "vt", {Ints("perm", {0, 2, 1, 3})}),
+             N("MatMul", {"qt", "kt"}, "s"),
+             N("Mul", {"s", "c"}, "ss"),
+             N("Softmax", {"ss"}, "p", {softmax_axis}),
+             N("MatMul", {"p", "vt"}, "yt"),
+             N("Transpose", {"yt"}, "y4", {Ints("perm", {0, 2, 1, 3})}),
+             N("Reshape", {"y4", "shape3"}, "y")};
+  return m;
+}
+
+TEST(SamAttentionFusion, PackedQkvIsReadAndWrittenInPlace) {
+  // d = 16 reads V in place; d = 8 (Dv not a multiple of 16) copies it.
+  for (int64_t d : {16, 8}) {
+    SCOPED_TRACE(::testing::Message() << "d " << d);
+    PlainDims s;
+    s.d = d;
+    s.nq = s.nk = 30;
+    std::map<std::string, Tensor> feeds{{"qkv", Random({s.b, s.nq, 3 * s.heads * s.d}, 4)}};
+    for (bool ref_only : {false, true}) {
+      SCOPED_TRACE(ref_only ? "reference kernels" : "fast kernels");
+      Compiled fused = CompileAndRun(PackedQkvAttentionModel(s), feeds, true, ref_only);
+      Compiled plain = CompileAndRun(PackedQkvAttentionModel(s), feeds, false, ref_only);
+      EXPECT_EQ(fused.folded_nodes, 1);
+      EXPECT_EQ(fused.layout_nodes, 0);
+      EXPECT_EQ(plain.layout_nodes, 5);
+      ExpectSame(plain.out["y"], fused.out["y"], ref_only ? 1e-6 : 1e-5, "folded vs unfused");
+    }
+  }
 }
 
 // A full-size fixture encoder (one Attention per Softmax of the file) against the unfused
@@ -281,6 +350,12 @@ void ExpectFusesEveryAttention(const std::string& model, const Tensor& image,
   Compiled plain = CompileAndRun(load(), {{"image", image}}, false, false);
   EXPECT_EQ(fused.attention_nodes, softmaxes);
   EXPECT_EQ(fused.softmax_nodes, 0);
+  // Every attention reads its operands out of the qkv projection (no Split left for them) and
+  // writes into the output projection's input.
+  EXPECT_EQ(fused.folded_nodes, softmaxes);
+  std::printf("[sam-attention] %s: %d Transpose/Split nodes unfused, %d after folding\n", model.c_str(),
+              plain.layout_nodes, fused.layout_nodes);
+  EXPECT_LT(fused.layout_nodes, plain.layout_nodes);
   for (const auto& [name, file] : want_files) {
     auto want = io::ReadNpy(dir / "cases" / file);
     ASSERT_TRUE(want.ok()) << file;

@@ -28,6 +28,7 @@ TEST(SamAttention, FastMatchesReference) {
       {3, 5, 5, 5, 5, 16, 16, true, 1.0f},      // small, square
       {2, 3, 7, 4, 6, 9, 20, true, 1.0f},       // Nq 21, Nk 24, odd D, Dv padded to 32
       {2, 14, 14, 14, 14, 64, 64, true, 0.5f},  // SAM windowed block (Nq = Nk = 196)
+      {40, 3, 5, 4, 4, 16, 24, true, 1.0f},     // many batch indices: the per-batch schedule
       {1, 16, 16, 16, 16, 64, 64, true, 0.5f},  // several query blocks of 48 rows
       {2, 7, 7, 7, 7, 32, 64, true, 4.0f},      // peaky softmax
       {2, 10, 5, 2, 35, 8, 8, false, 1.0f},     // no bias: plain attention, Nk 70
@@ -115,6 +116,66 @@ TEST(SamAttention, ShapeErrorsAreUserErrors) {
   EXPECT_TRUE(Eval(AttentionNode(6), {&q, &k, &v, nullptr, nullptr, &good_bias}).ok());
   EXPECT_FALSE(Eval(AttentionNode(6), {&q, &k, &v, nullptr, nullptr, &bad_bias}).ok());
   EXPECT_FALSE(Eval(AttentionNode(6), {&q, &k, &v, nullptr, nullptr, &bad_batch}).ok());
+}
+
+// The strided form (passes/fold_attention_layouts): Q, K and V read out of one Hiera-style qkv
+// tensor [B, N, 3, heads, d] and Y written as [B, N, heads * d], on both kernels, against the
+// dense form on the same values gathered by hand. Then views that reach past their tensor, batch
+// counts that differ and malformed attributes: errors, never out-of-bounds accesses.
+TEST(SamAttention, StridedFormMatchesDenseAndRejectsBadViews) {
+  const int64_t b = 2, n = 10, heads = 2, d = 16, c = heads * d;
+  Tensor qkv = Random({b, n, 3 * c}, 40);
+  // Dense Q, K, V [b * heads, n, d] gathered from qkv.
+  Tensor dense[3] = {Random({b * heads, n, d}, 0), Random({b * heads, n, d}, 0), Random({b * heads, n, d}, 0)};
+  for (int64_t part = 0; part < 3; ++part)
+    for (int64_t bb = 0; bb < b; ++bb)
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t x = 0; x < d; ++x)
+            dense[part].data<float>()[((bb * heads + h) * n + i) * d + x] =
+                qkv.data<float>()[((bb * n + i) * 3 + part) * c + h * d + x];
+  auto node = [&](std::vector<int64_t> q_off, std::vector<int64_t> y_batch, std::vector<int64_t> out_shape) {
+    auto view = [&](int64_t offset) {
+      return std::vector<int64_t>{offset, 3 * c, 1, b, n * 3 * c, heads, d};
+    };
+    std::vector<int64_t> y_view{0, c, 1};
+    y_view.insert(y_view.end(), y_batch.begin(), y_batch.end());
+    ir::Node nd = MakeNode("Attention", 3,
+                           {AttrF("scale", 0.25f), AttrInts("layout_dims", {n, n, d, d}), AttrInts("q_view", q_off),
+                            AttrInts("k_view", view(c)), AttrInts("v_view", view(2 * c)),
+                            AttrInts("y_view", y_view), AttrInts("output_shape", out_shape)});
+    nd.domain = "com.samq";
+    return nd;
+  };
+  const std::vector<int64_t> q_view{0, 3 * c, 1, b, n * 3 * c, heads, d};
+  const ir::Node good = node(q_view, {b, n * c, heads, d}, {b, n, c});
+  ir::Node plain = MakeNode("Attention", 3, {AttrF("scale", 0.25f)});
+  plain.domain = "com.samq";
+  const Tensor want_dense = Eval1(plain, {&dense[0], &dense[1], &dense[2]}, "ref.Attention");
+  ASSERT_TRUE(want_dense.defined());
+  for (const char* kernel : {"ref.Attention", "fast.Attention"}) {
+    SCOPED_TRACE(kernel);
+    const Tensor got = Eval1(good, {&qkv, &qkv, &qkv}, kernel);
+    ASSERT_TRUE(got.defined());
+    ASSERT_EQ(got.shape(), (Shape{b, n, c}));
+    Tensor want = Tensor::Zeros(DType::kFloat32, {b, n, c});
+    for (int64_t bb = 0; bb < b; ++bb)
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t x = 0; x < d; ++x)
+            want.data<float>()[(bb * n + i) * c + h * d + x] = want_dense.data<float>()[((bb * heads + h) * n + i) * d + x];
+    ExpectClose(want, got, 2e-6, "strided vs dense");
+  }
+  std::vector<int64_t> past_end = q_view;
+  past_end[0] = 3 * c;  // Q's last rows would run past qkv
+  EXPECT_FALSE(Eval(node(past_end, {b, n * c, heads, d}, {b, n, c}), {&qkv, &qkv, &qkv}).ok());
+  EXPECT_FALSE(Eval(node(q_view, {b, n * c}, {b, n, c}), {&qkv, &qkv, &qkv}).ok());      // batch counts differ
+  EXPECT_FALSE(Eval(node(q_view, {b, n * c, heads, d}, {b, n, c + 1}), {&qkv, &qkv, &qkv}).ok());  // wrong size
+  EXPECT_FALSE(Eval(node({0, -1, 1, b, 0}, {b, n * c, heads, d}, {b, n, c}), {&qkv, &qkv, &qkv}).ok());
+  EXPECT_FALSE(Eval(node({0, 3 * c}, {b, n * c, heads, d}, {b, n, c}), {&qkv, &qkv, &qkv}).ok());  // too short
+  ir::Node no_shape = good;
+  std::erase_if(no_shape.attributes, [](const ir::Attribute& a) { return a.name == "output_shape"; });
+  EXPECT_FALSE(Eval(no_shape, {&qkv, &qkv, &qkv}).ok());
 }
 
 }  // namespace

@@ -247,6 +247,44 @@ TEST(QuantizeDecoder, Sam1DecoderOrtRunsItAndSamqAgrees) {
   fs::remove_all(dir);
 }
 
+// --quantize-attention on a real encoder: the attention MatMuls (Q x Kᵀ, P x V, inputs that only
+// exist when the session leaves attention unfused during calibration) are quantized too, nothing
+// is excluded, and ONNX Runtime runs the file.
+TEST(QuantizeAttention, EveryAttentionMatMulIsCalibratedAndQuantized) {
+  SAMQ_REQUIRE_FIXTURES();
+  const fs::path model = testing::FixturesDir() / "sam2-mini" / "encoder.onnx";
+  const fs::path calib = testing::DataDir() / "coco-tiny" / "train2017";
+  SAMQ_REQUIRE_PATH(calib);
+  const fs::path dir = TempDir("attention");
+  auto r = testing::RunCli({"quantize", "--model", model.string(), "--out", (dir / "q.onnx").string(), "--calib-dir",
+                            calib.string(), "--calib-size", "1", "--threads", "2", "--quantize-attention",
+                            "--report", (dir / "report.json").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream f(dir / "report.json");
+  auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["excluded"].size(), 0u) << j["excluded"].dump();
+  auto original = onnx::LoadModel(model);
+  ASSERT_TRUE(original.ok());
+  int softmaxes = 0;
+  for (const auto& n : original->model.graph.nodes) softmaxes += n.op_type == "Softmax";
+  int attention_matmuls = 0;
+  for (const auto& q : j["quantized_nodes"]) {
+    const std::string name = q["node"].get<std::string>();
+    attention_matmuls += name.find("/attn/MatMul") != std::string::npos;
+  }
+  EXPECT_EQ(attention_matmuls, 2 * softmaxes);  // Q x Kᵀ and P x V of every block
+  auto loaded = onnx::LoadModel(dir / "q.onnx");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  ExpectQdqStructure(loaded->model, dir / "report.json");
+  auto image = io::ReadImage(testing::FixturesDir() / "images" / "truck.jpg");
+  ASSERT_TRUE(image.ok());
+  auto pre = sam::PreprocessImage(*image, sam::Family::kSam2, 1024);
+  ASSERT_TRUE(pre.ok()) << pre.status().message();
+  std::map<std::string, Tensor> ours;
+  ExpectParity("sam2-mini --quantize-attention", dir / "q.onnx", {{"image", pre->image}}, "image_embed", dir, &ours);
+  fs::remove_all(dir);
+}
+
 // Quantizing twice gives the same bytes (calibration, scales and export are deterministic).
 TEST(QuantizeDeterminism, SameBytesTwice) {
   SAMQ_REQUIRE_FIXTURES();

@@ -50,6 +50,7 @@ struct BenchArgs {
   int profile_top = 15;
   bool json = false;
   bool no_fuse_attention = false;
+  bool no_fold_attention_layouts = false;
   bool no_fuse_matmul_bias = false;
   std::string precision = "fp32";
 };
@@ -242,6 +243,7 @@ Status RunBench(const BenchArgs& a) {
   so.precision = ToComputePrecision(a.precision);
   so.release_packed_weights = true;  // measure memory as a user runs the model
   so.fuse_sam_attention = !a.no_fuse_attention;
+  so.fold_attention_layouts = !a.no_fold_attention_layouts;
   so.fuse_matmul_bias = !a.no_fuse_matmul_bias;
   SAMQ_ASSIGN_OR_RETURN(auto session,
                         rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so));
@@ -344,6 +346,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");
   cmd->add_flag("--no-fuse-attention", args->no_fuse_attention,
                 "Keep attention unfused (A/B timing of passes/fuse_sam_attention)");
+  cmd->add_flag("--no-fold-attention-layouts", args->no_fold_attention_layouts,
+                "Keep the layout ops around each attention (A/B timing of passes/fold_attention_layouts)");
   cmd->add_flag("--no-fuse-matmul-bias", args->no_fuse_matmul_bias,
                 "Keep MatMul, bias Add and Gelu separate (A/B timing of passes/fuse_matmul_bias)");
   AddPrecisionOption(cmd, &args->precision);

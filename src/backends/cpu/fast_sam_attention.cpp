@@ -123,82 +123,161 @@ SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, float scale, const float* rh,
   return 1.0f / sum;
 }
 
+// dst[c * ldd + j] = src[j * lds + c] for j < rows, c < cols, through 16 x 16 tiles, so both the
+// reads and the writes run along cache lines (a scalar loop writes each element to another line:
+// on MobileSAM's 49-key windows that made the K packing cost more than the transposes it saved).
+SAMQ_CLONES void TransposeRows(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
+  constexpr int64_t T = 16;
+  float tile[T][T];
+  for (int64_t j0 = 0; j0 < rows; j0 += T) {
+    const int64_t nj = std::min(T, rows - j0);
+    for (int64_t c0 = 0; c0 < cols; c0 += T) {
+      const int64_t nc = std::min(T, cols - c0);
+      for (int64_t j = 0; j < nj; ++j)
+        for (int64_t c = 0; c < nc; ++c) tile[c][j] = src[(j0 + j) * lds + c0 + c];
+      for (int64_t c = 0; c < nc; ++c)
+        for (int64_t j = 0; j < nj; ++j) dst[(c0 + c) * ldd + j0 + j] = tile[c][j];
+    }
+  }
+}
+
+// Q's, V's and Y's columns must be contiguous (the factory checks; the fold pass only makes such
+// views). K may have any layout: it is repacked per run.
+//
+// Two schedules. Few batch indices (global attention: one per head) split each batch's query
+// rows over the threads, so all of K is packed up front and shared. Many (windowed attention:
+// windows x heads, e.g. 1444 on MobileSAM, 1024 on Hiera's first stage) give each task whole
+// batch indices, packed into the task's own scratch right before use: packing them all up front
+// wrote (and page-faulted) a K copy as large as K itself, 25-50 MB on Hiera's first stages, cold
+// again by the time each window was used.
 class FastAttention final : public rt::Kernel {
  public:
   Status Run(rt::KernelContext& ctx) override {
-    const Tensor& q = ctx.input(0);
-    const Tensor& k = ctx.input(1);
-    const Tensor& v = ctx.input(2);
-    const AttentionDims a = GetAttentionDims(ctx);
+    SAMQ_ASSIGN_OR_RETURN(const AttentionDims a, GetAttentionDims(ctx));
+    if (a.q.col_stride != 1 || a.v.col_stride != 1 || a.y.col_stride != 1)
+      return Status::InternalF("{}: fast.Attention needs contiguous Q, V and Y rows", ctx.node().describe());
     const bool rel = a.kh > 0;
     Tensor& y = ctx.output(0);
     const int64_t nb = a.nb, nq = a.nq, d = a.d, nk = a.nk, dv = a.dv;
-    if (y.numel() == 0) return Status::Ok();
+    if (y.numel() == 0 || nb * nq * dv == 0) return Status::Ok();
     if (nk == 0) {  // softmax over no keys: the reference gives NaN (0/0); so does this
       std::fill(y.data<float>(), y.data<float>() + y.numel(), std::nanf(""));
       return Status::Ok();
     }
     const int64_t kh = a.kh, kw = a.kw;
     const int64_t nkp = RoundUp16(nk), dvp = RoundUp16(dv);
-
-    // K^T per batch index as [D][nkp] (a row copy when K comes transposed); V padded to [Nk][dvp] only when Dv is not a multiple of 16.
-    std::vector<float> kt(static_cast<size_t>(nb * d * nkp), 0.0f);
-    const bool pack_v = dvp != dv;
-    std::vector<float> vp(pack_v ? static_cast<size_t>(nb * nk * dvp) : 0, 0.0f);
-    const float* pk = k.data<float>();
-    const float* pv = v.data<float>();
-    parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        float* dst = kt.data() + b * d * nkp;
-        const float* src = pk + b * nk * d;
-        if (a.k_transposed) {
-          for (int64_t c = 0; c < d; ++c) std::memcpy(dst + c * nkp, src + c * nk, static_cast<size_t>(nk) * 4);
-        } else {
-          for (int64_t j = 0; j < nk; ++j)
-            for (int64_t c = 0; c < d; ++c) dst[c * nkp + j] = src[j * d + c];
-        }
-        if (pack_v)
-          for (int64_t j = 0; j < nk; ++j)
-            std::memcpy(vp.data() + (b * nk + j) * dvp, pv + (b * nk + j) * dv, static_cast<size_t>(dv) * 4);
-      }
-    });
-
-    const float* pq = q.data<float>();
+    const std::vector<int64_t> qo = a.q.BatchOffsets(), ko = a.k.BatchOffsets(), vo = a.v.BatchOffsets(),
+                               yo = a.y.BatchOffsets();
+    const float* pq = ctx.input(0).data<float>();
+    const float* pk = ctx.input(1).data<float>();
+    const float* pv = ctx.input(2).data<float>();
     const float* prh = rel ? ctx.input(3).data<float>() : nullptr;
     const float* prw = rel ? ctx.input(4).data<float>() : nullptr;
     const float* pbias = a.bias_batches > 0 ? ctx.input(5).data<float>() : nullptr;
     float* py = y.data<float>();
-    const int64_t blocks = (nq + kQueryBlock - 1) / kQueryBlock;
-    parallel_for(nb * blocks, 1, [&](int64_t t0, int64_t t1) {
-      // Spare rows: tiles past the block's last row write there.
-      std::vector<float> scores(static_cast<size_t>((kQueryBlock + kMaxTileRows) * nkp));
-      std::vector<float> out(static_cast<size_t>((kQueryBlock + kMaxTileRows) * dvp));
+    // V is read in place unless Dv is not a multiple of 16 (the tiles' width).
+    const bool pack_v = dvp != dv;
+    const int64_t ldv = pack_v ? dvp : a.v.row_stride;
+    const bool q_dense = a.q.row_stride == d;
+
+    // K^T of batch b as [D][nkp] (padding columns zero).
+    auto pack_k = [&](int64_t b, float* dst) {
+      const float* src = pk + ko[b];
+      if (a.k.row_stride == 1) {  // K stored transposed: each depth is a contiguous key row
+        for (int64_t c = 0; c < d; ++c) {
+          std::memcpy(dst + c * nkp, src + c * a.k.col_stride, static_cast<size_t>(nk) * 4);
+          std::fill(dst + c * nkp + nk, dst + (c + 1) * nkp, 0.0f);
+        }
+      } else if (a.k.col_stride == 1) {
+        TransposeRows(src, a.k.row_stride, nk, d, dst, nkp);
+        for (int64_t c = 0; c < d; ++c) std::fill(dst + c * nkp + nk, dst + (c + 1) * nkp, 0.0f);
+      } else {
+        for (int64_t c = 0; c < d; ++c) {
+          for (int64_t j = 0; j < nk; ++j) dst[c * nkp + j] = src[j * a.k.row_stride + c * a.k.col_stride];
+          std::fill(dst + c * nkp + nk, dst + (c + 1) * nkp, 0.0f);
+        }
+      }
+    };
+    auto pack_v_rows = [&](int64_t b, float* dst) {
+      for (int64_t j = 0; j < nk; ++j) {
+        std::memcpy(dst + j * dvp, pv + vo[b] + j * a.v.row_stride, static_cast<size_t>(dv) * 4);
+        std::fill(dst + j * dvp + dv, dst + (j + 1) * dvp, 0.0f);
+      }
+    };
+
+    struct Scratch {
+      std::vector<float> scores, out, q, kt, v;
+    };
+    auto make_scratch = [&](bool own_kv) {
+      Scratch s;
+      s.scores.resize(static_cast<size_t>((kQueryBlock + kMaxTileRows) * nkp));  // spare rows: see TiledProduct
+      s.out.resize(static_cast<size_t>((kQueryBlock + kMaxTileRows) * dvp));
+      if (!q_dense) s.q.resize(static_cast<size_t>(kQueryBlock * d));
+      if (own_kv) {
+        s.kt.resize(static_cast<size_t>(d * nkp));
+        if (pack_v) s.v.resize(static_cast<size_t>(nk * dvp));
+      }
+      return s;
+    };
+    // Query rows [i0, i0 + kQueryBlock) of batch b, with K^T at kt and V rows at vb (stride ldv).
+    auto block = [&](int64_t b, int64_t i0, const float* kt, const float* vb, Scratch& s) {
       std::array<const float*, kQueryBlock> rows, chunk_rows;
       std::array<float, kQueryBlock> inv_sum;
+      const int64_t n_rows = std::min(kQueryBlock, nq - i0);
+      for (int64_t r = 0; r < n_rows; ++r) {
+        rows[r] = pq + qo[b] + (i0 + r) * a.q.row_stride;
+        if (!q_dense) {  // strided rows: gathered, so the tile reads one dense block
+          std::memcpy(s.q.data() + r * d, rows[r], static_cast<size_t>(d) * 4);
+          rows[r] = s.q.data() + r * d;
+        }
+      }
+      TiledProduct(rows.data(), n_rows, kt, nkp, nkp, d, s.scores.data(), nkp, false);
+      for (int64_t r = 0; r < n_rows; ++r) {
+        const int64_t qi = b * nq + i0 + r;
+        float* sr = s.scores.data() + r * nkp;
+        const float* bias_row = pbias ? pbias + ((b % a.bias_batches) * nq + i0 + r) * nk : nullptr;
+        inv_sum[r] = BiasExpRow(sr, nk, a.scale, rel ? prh + qi * kh : nullptr, kh, rel ? prw + qi * kw : nullptr,
+                                kw, bias_row);
+        rows[r] = sr;
+      }
+      for (int64_t k0 = 0; k0 < nk; k0 += kKeyChunk) {
+        for (int64_t r = 0; r < n_rows; ++r) chunk_rows[r] = rows[r] + k0;
+        TiledProduct(chunk_rows.data(), n_rows, vb + k0 * ldv, ldv, dvp, std::min(kKeyChunk, nk - k0), s.out.data(),
+                     dvp, k0 > 0);
+      }
+      for (int64_t r = 0; r < n_rows; ++r) {
+        float* yr = py + yo[b] + (i0 + r) * a.y.row_stride;
+        const float* o = s.out.data() + r * dvp;
+        for (int64_t c = 0; c < dv; ++c) yr[c] = o[c] * inv_sum[r];
+      }
+    };
+
+    const int64_t blocks = (nq + kQueryBlock - 1) / kQueryBlock;
+    if (nb >= 4 * static_cast<int64_t>(num_threads())) {
+      parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
+        Scratch s = make_scratch(true);
+        for (int64_t b = b0; b < b1; ++b) {
+          pack_k(b, s.kt.data());
+          if (pack_v) pack_v_rows(b, s.v.data());
+          const float* vb = pack_v ? s.v.data() : pv + vo[b];
+          for (int64_t i0 = 0; i0 < nq; i0 += kQueryBlock) block(b, i0, s.kt.data(), vb, s);
+        }
+      });
+      return Status::Ok();
+    }
+    std::vector<float> kt(static_cast<size_t>(nb * d * nkp));
+    std::vector<float> vp(pack_v ? static_cast<size_t>(nb * nk * dvp) : 0);
+    parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        pack_k(b, kt.data() + b * d * nkp);
+        if (pack_v) pack_v_rows(b, vp.data() + b * nk * dvp);
+      }
+    });
+    parallel_for(nb * blocks, 1, [&](int64_t t0, int64_t t1) {
+      Scratch s = make_scratch(false);
       for (int64_t t = t0; t < t1; ++t) {
-        const int64_t b = t / blocks, i0 = (t % blocks) * kQueryBlock;
-        const int64_t n_rows = std::min(kQueryBlock, nq - i0);
-        for (int64_t r = 0; r < n_rows; ++r) rows[r] = pq + (b * nq + i0 + r) * d;
-        TiledProduct(rows.data(), n_rows, kt.data() + b * d * nkp, nkp, nkp, d, scores.data(), nkp, false);
-        for (int64_t r = 0; r < n_rows; ++r) {
-          const int64_t qi = b * nq + i0 + r;
-          float* s = scores.data() + r * nkp;
-          const float* bias_row = pbias ? pbias + ((b % a.bias_batches) * nq + i0 + r) * nk : nullptr;
-          inv_sum[r] = BiasExpRow(s, nk, a.scale, rel ? prh + qi * kh : nullptr, kh, rel ? prw + qi * kw : nullptr,
-                                  kw, bias_row);
-          rows[r] = s;
-        }
-        const float* vb = pack_v ? vp.data() + b * nk * dvp : pv + b * nk * dv;
-        for (int64_t k0 = 0; k0 < nk; k0 += kKeyChunk) {
-          for (int64_t r = 0; r < n_rows; ++r) chunk_rows[r] = rows[r] + k0;
-          TiledProduct(chunk_rows.data(), n_rows, vb + k0 * dvp, dvp, dvp, std::min(kKeyChunk, nk - k0),
-                       out.data(), dvp, k0 > 0);
-        }
-        for (int64_t r = 0; r < n_rows; ++r) {
-          float* yr = py + (b * nq + i0 + r) * dv;
-          const float* o = out.data() + r * dvp;
-          for (int64_t c = 0; c < dv; ++c) yr[c] = o[c] * inv_sum[r];
-        }
+        const int64_t b = t / blocks;
+        block(b, (t % blocks) * kQueryBlock, kt.data() + b * d * nkp, pack_v ? vp.data() + b * nk * dvp : pv + vo[b], s);
       }
     });
     return Status::Ok();
@@ -213,6 +292,14 @@ std::unique_ptr<rt::Kernel> MakeFastSamAttention(const rt::KernelBuildInfo& info
       *why = "only float32";
       return nullptr;
     }
+  for (const char* name : {"q_view", "v_view", "y_view"}) {
+    if (!info.node.attr(name)) continue;
+    const auto view = ParseOperandView(info.node.attr_ints(name));
+    if (view && view->col_stride != 1) {
+      *why = std::string(name) + " has non-contiguous columns";
+      return nullptr;
+    }
+  }
   return std::make_unique<FastAttention>();
 }
 

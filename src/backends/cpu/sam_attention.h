@@ -17,12 +17,27 @@
 //     k_transposed: Hiera and TinyViT export K already as Kᵀ ([B, heads, D, N], from a Transpose
 //     of the qkv split), so the kernel takes it as it is rather than transposing it back.
 //
+//   Strided form (passes/fold_attention_layouts makes it): with attribute layout_dims =
+//   [Nq, Nk, D, Dv], inputs 0..2 are the tensors Q, K and V are read from (often one qkv
+//   tensor three times) and Y is written into a tensor of dims output_shape, each through a view
+//   (ints, elements): q_view, k_view, v_view, y_view = [offset, row_stride, col_stride,
+//   size_1, stride_1, ..., size_n, stride_n], where the (size, stride) pairs, outermost first,
+//   spell the flattened batch index b in mixed radix. So Q[b, i, c] is at
+//   offset + digits(b) . strides + i * row_stride + c * col_stride, K likewise over [b, j, c]
+//   (k_transposed is then ignored: the view says it), and every operand's batch pairs multiply
+//   to the same count. This removes the Transpose / Split / Reshape chains the exporters put
+//   between the qkv projection and the attention and between the attention and its output
+//   projection: the kernel reads and writes those layouts directly.
+//
 // ref.Attention (sam_attention_op.cpp) is the plain loop in double, the oracle; fast.Attention
 // (fast_sam_attention.cpp) works on blocks of query rows (scores for one block at a time).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "runtime/op_registry.h"
 
@@ -34,14 +49,32 @@ void AddSamAttentionOp(rt::OpRegistry& r);
 // fast_sam_attention.cpp: the fast kernel's factory (declines non-float32 inputs).
 std::unique_ptr<rt::Kernel> MakeFastSamAttention(const rt::KernelBuildInfo& info, std::string* why);
 
-// The operand sizes both kernels work on, from the (already type-checked) run-time shapes.
+// Where one operand's elements are, in elements of its tensor (see the strided form above).
+struct OperandView {
+  int64_t offset = 0, row_stride = 0, col_stride = 1;
+  std::vector<std::pair<int64_t, int64_t>> batch;  // (size, stride), outermost first
+  int64_t batch_count() const;
+  // offset + the batch part of the address, for each b in [0, batch_count()).
+  std::vector<int64_t> BatchOffsets() const;
+  // The largest offset the view reaches over [batch_count, rows, cols] (-1 when empty).
+  int64_t MaxOffset(int64_t rows, int64_t cols) const;
+};
+// Parses a *_view attribute; nullopt when malformed (fewer than 3 values, odd pairs, sizes < 1
+// or negative strides/offsets).
+std::optional<OperandView> ParseOperandView(const std::vector<int64_t>& ints);
+
+// The operand sizes and layouts both kernels work on. Without layout_dims the views describe
+// the dense operands (K per k_transposed), so the kernels only ever deal with views.
 struct AttentionDims {
   int64_t nb = 0, nq = 0, d = 0, nk = 0, dv = 0;  // nb: the flattened batch dims
   int64_t kh = 0, kw = 0;                           // decomposed bias (0: none)
   int64_t bias_batches = 0;                         // full bias: its batch count Bb (0: none)
-  bool k_transposed = false;
   float scale = 1.0f;
+  bool strided = false;  // layout_dims given
+  OperandView q, k, v, y;
 };
-AttentionDims GetAttentionDims(const rt::KernelContext& ctx);
+// From the run-time shapes (already type-checked) and attributes; views are checked against the
+// actual tensor sizes, so a malformed com.samq node is an error, not an out-of-bounds access.
+Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx);
 
 }  // namespace samq::backends::fast

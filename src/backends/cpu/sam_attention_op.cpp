@@ -25,6 +25,38 @@ std::string BiasMismatch(const Shape& bias, const Shape& q, int64_t nk) {
   return "";
 }
 
+// The strided form: output dims come from output_shape; views are checked against whatever input
+// sizes are known (the kernels check them again at run time).
+Status InferStridedAttention(rt::InferContext& ctx, const std::vector<int64_t>& layout) {
+  const ir::Node& node = ctx.node();
+  if (layout.size() != 4) return ctx.Error("layout_dims has {} values; expected [Nq, Nk, D, Dv]", layout.size());
+  for (int64_t v : layout)
+    if (v < 1) return ctx.Error("layout_dims {} has a value < 1", shape_str(layout));
+  const std::vector<int64_t> out = node.attr_ints("output_shape");
+  if (!node.attr("output_shape")) return ctx.Error("layout_dims given without output_shape");
+  for (int64_t v : out)
+    if (v < 0) return ctx.Error("output_shape {} has a negative dim", shape_str(out));
+  const char* names[4] = {"q_view", "k_view", "v_view", "y_view"};
+  const int64_t rows[4] = {layout[0], layout[1], layout[1], layout[0]};
+  const int64_t cols[4] = {layout[2], layout[2], layout[3], layout[3]};
+  int64_t nb = -1;
+  for (int i = 0; i < 4; ++i) {
+    const auto view = ParseOperandView(node.attr_ints(names[i]));
+    if (!view) return ctx.Error("{} is missing or malformed", names[i]);
+    if (nb < 0) nb = view->batch_count();
+    if (view->batch_count() != nb) return ctx.Error("{} has {} batches; q_view has {}", names[i], view->batch_count(), nb);
+    const int64_t reach = view->MaxOffset(rows[i], cols[i]);
+    const int64_t size = i < 3 ? (ctx.input_type(i).fully_known() ? shape_numel(ctx.input_type(i).dims) : -1)
+                               : shape_numel(out);
+    if (size >= 0 && reach >= size)
+      return ctx.Error("{} reaches element {} of a tensor of {}", names[i], reach, size);
+  }
+  if (shape_numel(out) != nb * layout[0] * layout[3])
+    return ctx.Error("output_shape {} does not hold {} x {} x {} values", shape_str(out), nb, layout[0], layout[3]);
+  ctx.set_output(0, DType::kFloat32, out);
+  return Status::Ok();
+}
+
 // Infers Y's type; every mismatch between the operands is a user error naming the dims.
 Status InferAttention(rt::InferContext& ctx) {
   for (int i = 0; i < ctx.num_inputs(); ++i) {
@@ -37,6 +69,7 @@ Status InferAttention(rt::InferContext& ctx) {
   if (rel != (ctx.num_inputs() > 4 && ctx.has_input(4)))
     return ctx.Error("rel_h and rel_w must be given together");
   const bool has_bias = ctx.num_inputs() > 5 && ctx.has_input(5);
+  if (ctx.node().attr("layout_dims")) return InferStridedAttention(ctx, ctx.node().attr_ints("layout_dims"));
   const bool kt = ctx.node().attr_int("k_transposed", 0) != 0;
   const auto& q = ctx.input_type(0);
   const auto& k = ctx.input_type(1);
@@ -93,7 +126,7 @@ Status InferAttention(rt::InferContext& ctx) {
 }
 
 Status RefAttention(rt::KernelContext& ctx) {
-  const AttentionDims a = GetAttentionDims(ctx);
+  SAMQ_ASSIGN_OR_RETURN(const AttentionDims a, GetAttentionDims(ctx));
   const int64_t nq = a.nq, d = a.d, nk = a.nk, dv = a.dv, kh = a.kh, kw = a.kw;
   const bool rel = kh > 0;
   const float* pq = ctx.input(0).data<float>();
@@ -103,20 +136,23 @@ Status RefAttention(rt::KernelContext& ctx) {
   const float* prw = rel ? ctx.input(4).data<float>() : nullptr;
   const float* pbias = a.bias_batches > 0 ? ctx.input(5).data<float>() : nullptr;
   float* py = ctx.output(0).data<float>();
+  const std::vector<int64_t> qo = a.q.BatchOffsets(), ko = a.k.BatchOffsets(), vo = a.v.BatchOffsets(),
+                             yo = a.y.BatchOffsets();
   parallel_for(a.nb * nq, 16, [&](int64_t lo, int64_t hi) {
     std::vector<double> s(static_cast<size_t>(nk)), acc(static_cast<size_t>(dv));
     for (int64_t row = lo; row < hi; ++row) {
-      const int64_t b = row / nq;
-      const float* qi = pq + row * d;
-      const float* kb = pk + b * nk * d;
+      const int64_t b = row / nq, i = row % nq;
+      const float* qi = pq + qo[b] + i * a.q.row_stride;
+      const float* kb = pk + ko[b];
+      const float* vb = pv + vo[b];
       double mx = -INFINITY;
       for (int64_t j = 0; j < nk; ++j) {
         double dot = 0;
         for (int64_t c = 0; c < d; ++c)
-          dot += static_cast<double>(qi[c]) * (a.k_transposed ? kb[c * nk + j] : kb[j * d + c]);
+          dot += static_cast<double>(qi[c * a.q.col_stride]) * kb[j * a.k.row_stride + c * a.k.col_stride];
         dot *= a.scale;
         if (rel) dot += static_cast<double>(prh[row * kh + j / kw]) + prw[row * kw + j % kw];
-        if (pbias) dot += pbias[((b % a.bias_batches) * nq + row % nq) * nk + j];
+        if (pbias) dot += pbias[((b % a.bias_batches) * nq + i) * nk + j];
         s[j] = dot;
         mx = std::max(mx, dot);
       }
@@ -124,8 +160,9 @@ Status RefAttention(rt::KernelContext& ctx) {
       for (int64_t j = 0; j < nk; ++j) sum += (s[j] = std::exp(s[j] - mx));
       std::fill(acc.begin(), acc.end(), 0.0);
       for (int64_t j = 0; j < nk; ++j)
-        for (int64_t c = 0; c < dv; ++c) acc[c] += s[j] * pv[(b * nk + j) * dv + c];
-      for (int64_t c = 0; c < dv; ++c) py[row * dv + c] = static_cast<float>(acc[c] / sum);
+        for (int64_t c = 0; c < dv; ++c) acc[c] += s[j] * vb[j * a.v.row_stride + c * a.v.col_stride];
+      float* yr = py + yo[b] + i * a.y.row_stride;
+      for (int64_t c = 0; c < dv; ++c) yr[c * a.y.col_stride] = static_cast<float>(acc[c] / sum);
     }
   });
   return Status::Ok();
@@ -133,26 +170,124 @@ Status RefAttention(rt::KernelContext& ctx) {
 
 }  // namespace
 
-AttentionDims GetAttentionDims(const rt::KernelContext& ctx) {
+int64_t OperandView::batch_count() const {
+  int64_t n = 1;
+  for (const auto& [size, stride] : batch) n *= size;
+  return n;
+}
+
+std::vector<int64_t> OperandView::BatchOffsets() const {
+  std::vector<int64_t> out(static_cast<size_t>(batch_count()));
+  for (int64_t b = 0; b < static_cast<int64_t>(out.size()); ++b) {
+    int64_t rest = b, off = offset;
+    for (size_t f = batch.size(); f-- > 0;) {
+      off += rest % batch[f].first * batch[f].second;
+      rest /= batch[f].first;
+    }
+    out[b] = off;
+  }
+  return out;
+}
+
+int64_t OperandView::MaxOffset(int64_t rows, int64_t cols) const {
+  if (rows <= 0 || cols <= 0 || batch_count() == 0) return -1;
+  int64_t m = offset + (rows - 1) * row_stride + (cols - 1) * col_stride;
+  for (const auto& [size, stride] : batch) m += (size - 1) * stride;
+  return m;
+}
+
+std::optional<OperandView> ParseOperandView(const std::vector<int64_t>& ints) {
+  if (ints.size() < 3 || (ints.size() - 3) % 2 != 0) return std::nullopt;
+  OperandView v;
+  v.offset = ints[0];
+  v.row_stride = ints[1];
+  v.col_stride = ints[2];
+  if (v.offset < 0 || v.row_stride < 0 || v.col_stride < 0) return std::nullopt;
+  // Bounded so offsets cannot overflow int64 on the way (2^40 elements is far past any tensor).
+  constexpr int64_t kLimit = int64_t{1} << 40;
+  if (v.offset > kLimit || v.row_stride > kLimit || v.col_stride > kLimit) return std::nullopt;
+  int64_t count = 1;
+  for (size_t i = 3; i < ints.size(); i += 2) {
+    if (ints[i] < 1 || ints[i + 1] < 0 || ints[i] > kLimit || ints[i + 1] > kLimit) return std::nullopt;
+    count *= ints[i];
+    if (count > kLimit) return std::nullopt;
+    v.batch.emplace_back(ints[i], ints[i + 1]);
+  }
+  return v;
+}
+
+namespace {
+
+// A dense [nb, rows, cols] operand (cols contiguous), or its transpose when `transposed`
+// ([nb, cols, rows] in memory).
+OperandView DenseView(int64_t nb, int64_t rows, int64_t cols, bool transposed = false) {
+  OperandView v;
+  v.row_stride = transposed ? 1 : cols;
+  v.col_stride = transposed ? rows : 1;
+  v.batch = {{nb, rows * cols}};
+  return v;
+}
+
+}  // namespace
+
+Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx) {
   AttentionDims a;
-  const Tensor& q = ctx.input(0);
-  const Tensor& v = ctx.input(2);
-  const int64_t r = static_cast<int64_t>(q.shape().size());
-  a.nb = 1;
-  for (int64_t i = 0; i + 2 < r; ++i) a.nb *= q.dim(i);
-  a.nq = q.dim(r - 2);
-  a.d = q.dim(r - 1);
-  a.nk = v.dim(r - 2);
-  a.dv = v.dim(r - 1);
-  a.k_transposed = ctx.node().attr_int("k_transposed", 0) != 0;
-  a.scale = ctx.node().attr_float("scale", 1.0f);
+  const ir::Node& node = ctx.node();
+  a.scale = node.attr_float("scale", 1.0f);
+  if (node.attr("layout_dims")) {
+    const std::vector<int64_t> l = node.attr_ints("layout_dims");
+    if (l.size() != 4) return Status::UserF("{}: layout_dims must have 4 values", node.describe());
+    a.strided = true;
+    a.nq = l[0];
+    a.nk = l[1];
+    a.d = l[2];
+    a.dv = l[3];
+    const char* names[4] = {"q_view", "k_view", "v_view", "y_view"};
+    OperandView* views[4] = {&a.q, &a.k, &a.v, &a.y};
+    const int64_t rows[4] = {a.nq, a.nk, a.nk, a.nq}, cols[4] = {a.d, a.d, a.dv, a.dv};
+    for (int i = 0; i < 4; ++i) {
+      auto v = ParseOperandView(node.attr_ints(names[i]));
+      if (!v) return Status::UserF("{}: {} is missing or malformed", node.describe(), names[i]);
+      *views[i] = std::move(*v);
+      const int64_t size = i < 3 ? ctx.input(i).numel() : shape_numel(ctx.output_type(0).dims);
+      if (views[i]->MaxOffset(rows[i], cols[i]) >= size)
+        return Status::UserF("{}: {} reaches past the end of its tensor ({} elements)", node.describe(), names[i],
+                             size);
+    }
+    a.nb = a.q.batch_count();
+    for (const OperandView* v : views)
+      if (v->batch_count() != a.nb)
+        return Status::UserF("{}: the views' batch counts differ", node.describe());
+  } else {
+    const Tensor& q = ctx.input(0);
+    const Tensor& v = ctx.input(2);
+    const int64_t r = static_cast<int64_t>(q.shape().size());
+    a.nb = 1;
+    for (int64_t i = 0; i + 2 < r; ++i) a.nb *= q.dim(i);
+    a.nq = q.dim(r - 2);
+    a.d = q.dim(r - 1);
+    a.nk = v.dim(r - 2);
+    a.dv = v.dim(r - 1);
+    a.q = DenseView(a.nb, a.nq, a.d);
+    a.k = DenseView(a.nb, a.nk, a.d, node.attr_int("k_transposed", 0) != 0);
+    a.v = DenseView(a.nb, a.nk, a.dv);
+    a.y = DenseView(a.nb, a.nq, a.dv);
+  }
   if (ctx.num_inputs() > 4 && ctx.has_input(3) && ctx.has_input(4)) {
-    a.kh = ctx.input(3).dim(3);
-    a.kw = ctx.input(4).dim(3);
+    const Tensor& rh = ctx.input(3);
+    const Tensor& rw = ctx.input(4);
+    a.kh = rh.dim(3);
+    a.kw = rw.dim(3);
+    if (rh.numel() != a.nb * a.nq * a.kh || rw.numel() != a.nb * a.nq * a.kw || a.kh * a.kw != a.nk)
+      return Status::UserF("{}: rel_h {} / rel_w {} do not fit {} x {} queries and {} keys", node.describe(),
+                           shape_str(rh.shape()), shape_str(rw.shape()), a.nb, a.nq, a.nk);
   }
   if (ctx.num_inputs() > 5 && ctx.has_input(5)) {
     const Tensor& bias = ctx.input(5);
     a.bias_batches = std::max<int64_t>(1, bias.numel() / std::max<int64_t>(1, a.nq * a.nk));
+    if (bias.numel() != a.bias_batches * a.nq * a.nk || a.nb % a.bias_batches != 0)
+      return Status::UserF("{}: bias {} does not fit {} x {} scores", node.describe(), shape_str(bias.shape()), a.nq,
+                           a.nk);
   }
   return a;
 }
