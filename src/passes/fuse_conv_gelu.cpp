@@ -5,7 +5,7 @@
 
 namespace samq::passes {
 
-int FuseConvGelu(ir::Graph& g) {
+int FuseConvGelu(ir::Graph& g, bool conv_transpose) {
   std::unordered_map<std::string, int> readers, reader_node;
   for (size_t i = 0; i < g.nodes.size(); ++i)
     for (const auto& in : g.nodes[i].inputs)
@@ -18,7 +18,9 @@ int FuseConvGelu(ir::Graph& g) {
   std::vector<bool> drop(g.nodes.size(), false);
   int fused = 0;
   for (auto& conv : g.nodes) {
-    if (conv.op_type != "Conv" || !conv.domain.empty() || conv.outputs.size() != 1 || conv.inputs.size() < 2)
+    const bool transposed = conv.op_type == "ConvTranspose";
+    if ((conv.op_type != "Conv" && !(transposed && conv_transpose)) || !conv.domain.empty() ||
+        conv.outputs.size() != 1 || conv.inputs.size() < 2)
       continue;
     auto w = g.initializers.find(conv.inputs[1]);
     if (w == g.initializers.end() || w->second.dtype() != DType::kFloat32) continue;
@@ -30,7 +32,7 @@ int FuseConvGelu(ir::Graph& g) {
         gelu.inputs.size() != 1 || gelu.attr_string("approximate", "none") != "none")
       continue;
     conv.domain = "com.samq";
-    conv.op_type = "ConvGelu";
+    conv.op_type = transposed ? "ConvTransposeGelu" : "ConvGelu";
     conv.outputs[0] = gelu.outputs[0];
     drop[gi] = true;
     ++fused;

@@ -14,6 +14,8 @@
 
 namespace samq::passes {
 
-int FuseConvGelu(ir::Graph& graph);  // returns the number of ConvGelu nodes created
+// With `conv_transpose`, ConvTranspose -> Gelu likewise becomes com.samq ConvTransposeGelu.
+// Returns the number of nodes fused.
+int FuseConvGelu(ir::Graph& graph, bool conv_transpose = false);
 
 }  // namespace samq::passes

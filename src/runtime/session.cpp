@@ -138,7 +138,8 @@ Status Session::Impl::Compile() {
     // Fusions (after folding: their constants are initializers by now).
     if (registry->Find("com.samq", "Gelu")) passes::FuseGelu(g);
     // After FuseGelu, whose Gelu nodes it folds into the Conv before them.
-    if (registry->Find("com.samq", "ConvGelu")) passes::FuseConvGelu(g);
+    if (registry->Find("com.samq", "ConvGelu"))
+      passes::FuseConvGelu(g, registry->Find("com.samq", "ConvTransposeGelu") != nullptr);
     // Same for the integer convolutions of a quantized model (passes/fuse_qconv_gelu).
     if (registry->Find("com.samq", "QConvGelu") && registry->Find("com.samq", "QMatMulGelu"))
       passes::FuseQConvGelu(g);

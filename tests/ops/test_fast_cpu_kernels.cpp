@@ -111,7 +111,7 @@ TEST(FastCpuKernels, SoftmaxLastAxisMatchesReference) {
 }
 
 TEST(FastCpuKernels, LayerNormMatchesReference) {
-  for (auto [s, axis] : std::vector<std::pair<Shape, int64_t>>{{{3, 17}, -1}, {{2, 64, 768}, -1}, {{4, 5, 6}, 1}}) {
+  for (auto [s, axis] : std::vector<std::pair<Shape, int64_t>>{{{3, 17}, -1}, {{2, 64, 768}, -1}, {{4, 5, 6}, 1}, {{3, 2, 45}, -1}}) {
     Shape norm(s.begin() + (axis < 0 ? s.size() + axis : axis), s.end());
     Tensor x = Random(s, 5, -3, 7), scale = Random(norm, 6), bias = Random(norm, 8);
     SCOPED_TRACE(shape_str(s));

@@ -179,5 +179,65 @@ TEST(FuseConvGelu, SessionFusesAndMatchesUnfusedReference) {
   }
 }
 
+// SAM's mask upscaler step: ConvTranspose 2x2 stride 2 (+b) -> exported erf GELU. The session
+// fuses it into com.samq ConvTransposeGelu (GELU applied as each output row is written) and
+// matches the unfused graph on the reference kernels.
+ir::Model ConvTransposeGeluModel() {
+  ir::Model m;
+  m.opsets = {{"", 17}};
+  m.graph.inputs = {Float("x", {1, 8, 6, 7})};
+  m.graph.outputs = {Float("y", {1, 4, 12, 14})};
+  auto& init = m.graph.initializers;
+  init["w"] = Random({8, 4, 2, 2}, 21);
+  init["b"] = Random({4}, 22);
+  init["sqrt2"] = Tensor::Scalar<float>(std::sqrt(2.0f));
+  init["one"] = Tensor::Scalar<float>(1.0f);
+  init["half"] = Tensor::Scalar<float>(0.5f);
+  ir::Node d = N("ConvTranspose", {"x", "w", "b"}, "d");
+  ir::Attribute strides;
+  strides.name = "strides";
+  strides.type = ir::AttrType::kInts;
+  strides.ints = {2, 2};
+  d.set_attr(strides);
+  m.graph.nodes = {d,
+                   N("Div", {"d", "sqrt2"}, "e0"),
+                   N("Erf", {"e0"}, "e1"),
+                   N("Add", {"e1", "one"}, "e2"),
+                   N("Mul", {"d", "e2"}, "e3"),
+                   N("Mul", {"e3", "half"}, "y")};
+  return m;
+}
+
+TEST(FuseConvGelu, ConvTransposeThenGeluFusesAndMatchesUnfusedReference) {
+  const Tensor x = Random({1, 8, 6, 7}, 23);
+  auto run = [&](const rt::SessionOptions& o, std::vector<std::string>* fused) {
+    auto s = rt::Session::Create(ConvTransposeGeluModel(), backends::DefaultRegistry(), o);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    if (!s.ok()) return Tensor();
+    if (fused)
+      for (const auto& k : (*s)->kernel_choices())
+        if (k.op_type == "ConvTransposeGelu") fused->push_back(k.kernel);
+    auto r = (*s)->Run({{"x", x}});
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->at("y") : Tensor();
+  };
+  rt::SessionOptions oracle;
+  oracle.optimize = false;
+  oracle.reference_kernels_only = true;
+  const Tensor want = run(oracle, nullptr);
+  for (bool ref_only : {false, true}) {
+    rt::SessionOptions o;
+    o.reference_kernels_only = ref_only;
+    std::vector<std::string> fused;
+    const Tensor got = run(o, &fused);
+    EXPECT_EQ(fused, std::vector<std::string>{ref_only ? "ref.ConvTransposeGelu" : "onednn.deconv_gemm_gelu_f32"});
+    ASSERT_TRUE(got.defined() && want.defined());
+    const testing::Diff d = testing::CompareTensors(want, got);
+    double scale = 1;
+    for (double v : want.AsDoubleVector()) scale = std::max(scale, std::fabs(v));
+    EXPECT_LE(d.max_abs, (ref_only ? 1e-6 : 1e-5) * scale) << d.str();
+  }
+}
+
 }  // namespace
 }  // namespace samq

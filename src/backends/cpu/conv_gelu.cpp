@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "backends/cpu/deconv_gemm.h"
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/fast_math.h"
 #include "backends/cpu/onednn_kernels.h"
@@ -11,7 +12,7 @@
 namespace samq::backends {
 namespace {
 
-// ref.Conv's kernel, then the exact GELU over its float32 output.
+// ref.Conv's (ref.ConvTranspose's) kernel, then the exact GELU over its float32 output.
 class RefConvGelu final : public rt::Kernel {
  public:
   explicit RefConvGelu(std::unique_ptr<rt::Kernel> conv) : conv_(std::move(conv)) {}
@@ -41,6 +42,15 @@ rt::KernelCandidate RefConvGeluCandidate() {
           }};
 }
 
+rt::KernelCandidate RefConvTransposeGeluCandidate() {
+  return {"ref.ConvTransposeGelu",
+          [](const rt::KernelBuildInfo& info, std::string* why) -> std::unique_ptr<rt::Kernel> {
+            auto conv = RefConvTransposeCandidate().make(info, why);
+            if (!conv) return nullptr;
+            return std::make_unique<RefConvGelu>(std::move(conv));
+          }};
+}
+
 SAMQ_CLONES void GeluErfInPlace(float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float v = y[i];
@@ -59,6 +69,19 @@ void AddConvGeluOp(rt::OpRegistry& r) {
   s.infer = conv->infer;  // same attributes, same output shape
   s.kernels = {fast::FastDepthwiseConvGeluCandidate(), onednn::OnednnPointwiseConvGeluCandidate(),
                onednn::OnednnConvGeluCandidate(), RefConvGeluCandidate()};
+  r.Register(std::move(s));
+}
+
+void AddConvTransposeGeluOp(rt::OpRegistry& r) {
+  const rt::OpSchema* deconv = r.Find("", "ConvTranspose");
+  if (!deconv) return;
+  rt::OpSchema s;
+  s.op_type = "ConvTransposeGelu";
+  s.domain = "com.samq";
+  s.min_inputs = 2;
+  s.max_inputs = 3;
+  s.infer = deconv->infer;
+  s.kernels = {onednn::DeconvGemmGeluCandidate(), RefConvTransposeGeluCandidate()};
   r.Register(std::move(s));
 }
 

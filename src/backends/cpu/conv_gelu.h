@@ -21,6 +21,12 @@ void GeluErfInPlace(float* y, int64_t n);
 // fast.DepthwiseConvGelu, onednn.pointwise_conv_gelu_f32, onednn.conv_gelu_f32, ref.ConvGelu. Needs Conv registered first.
 void AddConvGeluOp(rt::OpRegistry& r);
 
+// com.samq ConvTransposeGelu(x, w [, b]) = Gelu(ConvTranspose(x, w, b)), same rules (SAM's mask
+// upscaler: ConvTranspose 2x2 stride 2 -> GELU): onednn.deconv_gemm_gelu_f32, ref.ConvTransposeGelu.
+// Needs ConvTranspose registered first.
+rt::KernelCandidate RefConvTransposeGeluCandidate();
+void AddConvTransposeGeluOp(rt::OpRegistry& r);
+
 namespace fast {
 rt::KernelCandidate FastDepthwiseConvGeluCandidate();  // fast_depthwise_conv.cpp
 }  // namespace fast

@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backends/cpu/conv_gelu.h"
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/onednn_util.h"
 #include "backends/reference/conv_geometry.h"
@@ -37,8 +38,8 @@ SAMQ_CLONES void ScatterRow(const float* p, int64_t p_stride, int64_t kw, int64_
 
 class DeconvGemmKernel final : public rt::Kernel {
  public:
-  DeconvGemmKernel(Tensor w, Tensor bias, std::unique_ptr<rt::Kernel> fallback)
-      : w_(std::move(w)), bias_(std::move(bias)), fallback_(std::move(fallback)) {
+  DeconvGemmKernel(Tensor w, Tensor bias, std::unique_ptr<rt::Kernel> fallback, bool gelu)
+      : w_(std::move(w)), bias_(std::move(bias)), fallback_(std::move(fallback)), gelu_(gelu) {
     // A = W as [M = co * kh * kw, K = ci]: the ONNX layout [ci, co, kh, kw] transposed, once.
     const int64_t ci = w_.dim(0), m = w_.dim(1) * w_.dim(2) * w_.dim(3);
     a_.resize(static_cast<size_t>(m * ci));
@@ -78,7 +79,9 @@ class DeconvGemmKernel final : public rt::Kernel {
         for (int64_t job = begin; job < end; ++job) {
           const int64_t c = job / (h * kh), rest = job % (h * kh), r = rest / kh, dy = rest % kh;
           const float* src = pp + ((c * kh + dy) * kw) * pixels + r * w;
-          ScatterRow(src, pixels, kw, w, bias ? bias[c] : 0.0f, yb + (c * oh + r * kh + dy) * ow);
+          float* out = yb + (c * oh + r * kh + dy) * ow;
+          ScatterRow(src, pixels, kw, w, bias ? bias[c] : 0.0f, out);
+          if (gelu_) GeluErfInPlace(out, ow);  // the row is still in L1
         }
       });
     }
@@ -103,10 +106,11 @@ class DeconvGemmKernel final : public rt::Kernel {
   Tensor w_, bias_;
   std::vector<float> a_;
   std::unique_ptr<rt::Kernel> fallback_;
+  bool gelu_;
   ShapeCache<GemmEntry> cache_;
 };
 
-std::unique_ptr<rt::Kernel> MakeDeconvGemm(const rt::KernelBuildInfo& info, std::string* why) {
+std::unique_ptr<rt::Kernel> MakeDeconvGemm(const rt::KernelBuildInfo& info, std::string* why, bool gelu) {
   const ir::Node& node = info.node;
   if (info.input_types[0].dtype != DType::kFloat32) return Decline(why, DtypeReason(info.input_types[0].dtype));
   const Tensor* wt = info.const_inputs.size() > 1 ? info.const_inputs[1] : nullptr;
@@ -131,15 +135,22 @@ std::unique_ptr<rt::Kernel> MakeDeconvGemm(const rt::KernelBuildInfo& info, std:
   for (int64_t p : a->pads)
     if (p != 0) return Decline(why, "padded");
   std::string fallback_why;
-  auto fallback = RefConvTransposeCandidate().make(info, &fallback_why);
+  auto fallback = (gelu ? RefConvTransposeGeluCandidate() : RefConvTransposeCandidate()).make(info, &fallback_why);
   if (!fallback) return Decline(why, "no reference fallback: " + fallback_why);
-  return std::make_unique<DeconvGemmKernel>(*wt, bias, std::move(fallback));
+  return std::make_unique<DeconvGemmKernel>(*wt, bias, std::move(fallback), gelu);
 }
 
 }  // namespace
 
 void AddDeconvGemmKernel(rt::OpRegistry& r) {
-  r.AddFastKernel("", "ConvTranspose", {"onednn.deconv_gemm_f32", MakeDeconvGemm});
+  r.AddFastKernel("", "ConvTranspose", {"onednn.deconv_gemm_f32", [](const rt::KernelBuildInfo& info, std::string* why) {
+                    return MakeDeconvGemm(info, why, false);
+                  }});
+}
+
+rt::KernelCandidate DeconvGemmGeluCandidate() {
+  return {"onednn.deconv_gemm_gelu_f32",
+          [](const rt::KernelBuildInfo& info, std::string* why) { return MakeDeconvGemm(info, why, true); }};
 }
 
 }  // namespace samq::backends::onednn

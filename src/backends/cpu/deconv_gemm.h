@@ -12,5 +12,8 @@
 namespace samq::backends::onednn {
 
 void AddDeconvGemmKernel(rt::OpRegistry& r);
+// The same kernel for com.samq ConvTransposeGelu: GELU applied to each output row as it is
+// written (backends/cpu/conv_gelu.h).
+rt::KernelCandidate DeconvGemmGeluCandidate();
 
 }  // namespace samq::backends::onednn

@@ -36,7 +36,8 @@ void RegisterCpuKernels(rt::OpRegistry& r) {
   fast::AddFastNormKernels(r);
   fast::AddFastPoolKernels(r);
   fast::AddFastGeluKernels(r);  // also registers the com.samq Gelu schema (passes/fuse_gelu)
-  AddConvGeluOp(r);  // com.samq ConvGelu (passes/fuse_conv_gelu), after Conv is registered
+  AddConvGeluOp(r);
+  AddConvTransposeGeluOp(r);  // com.samq ConvTransposeGelu (passes/fuse_conv_gelu), after ConvTranspose  // com.samq ConvGelu (passes/fuse_conv_gelu), after Conv is registered
   AddMatMulBiasOp(r);  // com.samq MatMulBias (passes/fuse_matmul_bias), after MatMul is registered
   fast::AddFastEinsumKernels(r);
   fast::AddFastTransposeKernel(r);
