@@ -275,7 +275,9 @@ TEST(SamAttentionFusion, PlainPatternFusesAndMatchesUnfused) {
 // -> Reshape [B, N, 3, heads, d] -> Split (axis 2) -> Squeeze -> Transpose (K: 0,2,3,1), and after
 // it Y -> Transpose [B, N, heads, d] -> Reshape [B, N, heads * d]. The fold must make the
 // Attention read qkv and write y directly (no layout op left) and give the unfused result.
-ir::Model PackedQkvAttentionModel(const PlainDims& s) {
+// `q_read_elsewhere`: Q (before its Transpose) is also a graph output, as SAM ViT's rel-pos
+// terms read q: the Split then stays, so K and V must not be read around it.
+ir::Model PackedQkvAttentionModel(const PlainDims& s, bool q_read_elsewhere = false) {
   ir::Model m;
   m.opsets = {{"", 17}};
   m.producer_name = "samq-tests";
@@ -310,6 +312,10 @@ ir::Model PackedQkvAttentionModel(const PlainDims& s) {
              N("MatMul", {"p", "vt"}, "yt"),
              N("Transpose", {"yt"}, "y4", {Ints("perm", {0, 2, 1, 3})}),
              N("Reshape", {"y4", "shape3"}, "y")};
+  if (q_read_elsewhere) {
+    g.nodes.push_back(N("Relu", {"q4"}, "q_relu"));
+    g.outputs.push_back(Value("q_relu", {s.b, s.nq, s.heads, s.d}));
+  }
   return m;
 }
 
@@ -330,6 +336,14 @@ TEST(SamAttentionFusion, PackedQkvIsReadAndWrittenInPlace) {
       EXPECT_EQ(plain.layout_nodes, 5);
       ExpectSame(plain.out["y"], fused.out["y"], ref_only ? 1e-6 : 1e-5, "folded vs unfused");
     }
+    // Q's Squeeze is read elsewhere: the Split stays, so only Q's Transpose and the output
+    // chain fold (K and V keep reading the Split's outputs); the results still agree.
+    Compiled fused = CompileAndRun(PackedQkvAttentionModel(s, true), feeds, true, false);
+    Compiled plain = CompileAndRun(PackedQkvAttentionModel(s, true), feeds, false, false);
+    EXPECT_EQ(fused.folded_nodes, 1);
+    EXPECT_EQ(fused.layout_nodes, 1);  // the Split
+    ExpectSame(plain.out["y"], fused.out["y"], 1e-5, "folded vs unfused, Q read elsewhere");
+    ExpectSame(plain.out["q_relu"], fused.out["q_relu"], 0, "Q read elsewhere");
   }
 }
 
