@@ -109,7 +109,7 @@ void RunCase(benchmark::State& state, NodeCase c) {
     state.SkipWithError("no kernel accepts the node");
     return;
   }
-  auto reuse = [&outputs](DType d, const Shape& s) {
+  auto reuse = [&outputs](DType d, const Shape& s, bool) {
     for (const auto& t : outputs)
       if (t.defined() && t.dtype() == d && t.shape() == s) return t;
     return Tensor::Zeros(d, s);

@@ -12,7 +12,7 @@ BufferPool::~BufferPool() {
   for (auto& [cap, p] : free_) std::free(p);
 }
 
-Tensor BufferPool::Allocate(DType dtype, const Shape& shape) {
+Tensor BufferPool::Allocate(DType dtype, const Shape& shape, bool zero_fill) {
   size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
   size_t capacity = ((bytes + 63) / 64) * 64 + 64;  // room for vector loads past the end
   void* p = nullptr;
@@ -42,8 +42,8 @@ Tensor BufferPool::Allocate(DType dtype, const Shape& shape) {
     p = std::aligned_alloc(64, capacity);
     if (!p) throw std::bad_alloc();
   }
-  // Kernels may rely on fresh outputs being zero (as Tensor::Zeros gives).
-  std::memset(p, 0, capacity);
+  // Kernels that ask for it rely on fresh outputs being zero (as Tensor::Zeros gives).
+  if (zero_fill) std::memset(p, 0, capacity);
   std::weak_ptr<BufferPool> weak = weak_from_this();
   auto buffer = std::make_shared<Buffer>(p, capacity, [weak](void* q, size_t cap) {
     if (auto pool = weak.lock()) pool->Return(q, cap);

@@ -17,8 +17,9 @@ class BufferPool : public std::enable_shared_from_this<BufferPool> {
  public:
   static std::shared_ptr<BufferPool> Create() { return std::shared_ptr<BufferPool>(new BufferPool); }
   ~BufferPool();
-  // A zero-filled tensor; reuses a free buffer of at least the size and at most twice it.
-  Tensor Allocate(DType dtype, const Shape& shape);
+  // A tensor, zero-filled unless zero_fill is false (then its contents are unspecified); reuses a
+  // free buffer of at least the size and at most twice it.
+  Tensor Allocate(DType dtype, const Shape& shape, bool zero_fill = true);
   size_t bytes_held() const;   // free buffers kept for reuse
   size_t peak_bytes() const;   // largest total in use at once
 

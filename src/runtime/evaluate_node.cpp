@@ -1,5 +1,7 @@
 #include "runtime/evaluate_node.h"
 
+#include <cstring>
+
 namespace samq::rt {
 
 Status CheckArity(const OpSchema& schema, const ir::Node& node) {
@@ -49,8 +51,14 @@ Result<std::vector<Tensor>> EvaluateNode(const OpRegistry& registry, const ir::N
     return Status::UserF("{}: no kernel accepts it ({})", node.describe(),
                          reasons.empty() ? "no candidate named '" + opts.kernel + "'" : reasons);
 
-  KernelContext kctx(node, opset, inputs, ictx.output_types(),
-                     [](DType d, const Shape& s) { return Tensor::Zeros(d, s); });
+  // Outputs asked for with output_for_overwrite are filled with 0xFF bytes (NaN for floats, -1 for
+  // integers) rather than left as they come: a kernel that misses an element then fails the op
+  // tests deterministically instead of passing on zeros. Costs the same fill as zeroing.
+  KernelContext kctx(node, opset, inputs, ictx.output_types(), [](DType d, const Shape& s, bool zero_fill) {
+    Tensor t = Tensor::Zeros(d, s);
+    if (!zero_fill && t.nbytes() > 0) std::memset(t.raw(), 0xFF, t.nbytes());
+    return t;
+  });
   SAMQ_RETURN_IF_ERROR(kernel->Run(kctx));
   std::vector<Tensor> outs = std::move(kctx.outputs());
   for (size_t i = 0; i < outs.size(); ++i) {

@@ -328,14 +328,14 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
     const auto node_start = m.profiler ? Profiler::Clock::now() : Profiler::Clock::time_point{};
     // An output may take over a dying input's buffer (in-place), else comes from the pool.
     std::vector<int> reusable = cn.inplace_from;
-    auto alloc = [&](DType d, const Shape& s) {
+    auto alloc = [&](DType d, const Shape& s, bool zero_fill) {
       for (int& r : reusable)
         if (r != kNoSlot && CanReuseForOutput(slots[r], d, s)) {
           Tensor t = slots[r];
           r = kNoSlot;  // one output per buffer
           return t;
         }
-      return m.pool->Allocate(d, s);
+      return m.pool->Allocate(d, s, zero_fill);
     };
     const ir::Node& n = *cn.node;
     std::vector<const Tensor*> ins;

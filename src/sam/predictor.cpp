@@ -1,7 +1,9 @@
 #include "sam/predictor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
 
 #include "backends/registry.h"
 #include "onnx/import.h"
@@ -28,10 +30,28 @@ const ir::ValueInfo* find(const std::vector<ir::ValueInfo>& vs, const std::strin
   return nullptr;
 }
 
+// The official SAM-1 export (and samexporter's) upsamples all K masks to the original size inside
+// the graph (Resize -> crop -> Resize, 4 x 1200 x 1800 floats for the truck: about 2.8 of the
+// decoder's 19 ms). The predictor returns one of them unless multimask is asked, so it drops the
+// full-size `masks` output when `low_res_masks` is there too: dead-node elimination then removes
+// the upsampling, and PostprocessMasks upsamples only the planes that are returned, as the
+// official PyTorch predictor does (same F.interpolate arithmetic, sam/upsample.h).
+void DropFullResolutionMasks(ir::Model& model) {
+  auto& outs = model.graph.outputs;
+  auto named = [&](const char* n) {
+    return std::find_if(outs.begin(), outs.end(), [&](const ir::ValueInfo& v) { return v.name == n; });
+  };
+  const bool takes_size = std::any_of(model.graph.inputs.begin(), model.graph.inputs.end(),
+                                      [](const ir::ValueInfo& v) { return v.name == "orig_im_size"; });
+  if (takes_size && named("low_res_masks") != outs.end() && named("masks") != outs.end()) outs.erase(named("masks"));
+}
+
 Result<std::unique_ptr<rt::Session>> load_session(
     const std::filesystem::path& path, int threads,
-    rt::ComputePrecision precision = rt::ComputePrecision::kFloat32) {
+    rt::ComputePrecision precision = rt::ComputePrecision::kFloat32,
+    const std::function<void(ir::Model&)>& edit = {}) {
   SAMQ_ASSIGN_OR_RETURN(auto imported, onnx::LoadModel(path));
+  if (edit) edit(imported.model);
   rt::SessionOptions so;
   so.threads = threads;
   so.precision = precision;
@@ -135,7 +155,8 @@ Result<std::shared_ptr<const SamModel>> SamModel::Load(const std::filesystem::pa
   impl->encoder_name = encoder.string();
   impl->decoder_name = decoder.string();
   SAMQ_ASSIGN_OR_RETURN(impl->encoder, load_session(encoder, options.threads, options.precision));
-  SAMQ_ASSIGN_OR_RETURN(impl->decoder, load_session(decoder, options.threads));
+  SAMQ_ASSIGN_OR_RETURN(impl->decoder, load_session(decoder, options.threads, rt::ComputePrecision::kFloat32,
+                                                    DropFullResolutionMasks));
   SAMQ_ASSIGN_OR_RETURN(impl->decoder_sig, InspectDecoder(impl->decoder->inputs(), impl->decoder_name));
   if (options.family) {
     impl->family = *options.family;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backends/cpu/two_tap_rows.h"
 #include "core/parallel.h"
 
 namespace samq::sam {
@@ -40,6 +41,8 @@ void ResizeRows(const float* src, int64_t in_h, int64_t in_w, int64_t frame_h, i
                 int64_t out_h, int64_t out_w, const Store& store) {
   const LinearTaps ty = ComputeLinearTaps(in_h, frame_h, out_h);
   const LinearTaps tx = ComputeLinearTaps(in_w, frame_w, out_w);
+  const backends::cpu::RowGather gx =
+      backends::cpu::BuildRowGather(tx.i0.data(), tx.i1.data(), tx.w0.data(), tx.w1.data(), out_w, in_w);
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(out_w, 1));
   parallel_for(out_h, grain, [&](int64_t y0, int64_t y1) {
     std::vector<float> cache(static_cast<size_t>(2 * out_w));
@@ -48,10 +51,7 @@ void ResizeRows(const float* src, int64_t in_h, int64_t in_w, int64_t frame_h, i
       const int slot = static_cast<int>(r & 1);
       float* h_row = cache.data() + slot * out_w;
       if (cached[slot] != r) {
-        const float* in_row = src + r * in_w;
-        for (int64_t x = 0; x < out_w; ++x) {
-          h_row[x] = tx.w0[x] * in_row[tx.i0[x]] + tx.w1[x] * in_row[tx.i1[x]];
-        }
+        backends::cpu::GatherRow(src + r * in_w, gx, h_row);
         cached[slot] = r;
       }
       return h_row;
@@ -70,8 +70,7 @@ void ResizeBilinearTopLeft(const float* src, int64_t in_h, int64_t in_w, int64_t
                            int64_t frame_w, float* dst, int64_t out_h, int64_t out_w) {
   ResizeRows(src, in_h, in_w, frame_h, frame_w, out_h, out_w,
              [&](int64_t y, const float* a, const float* b, float wa, float wb) {
-               float* out_row = dst + y * out_w;
-               for (int64_t x = 0; x < out_w; ++x) out_row[x] = wa * a[x] + wb * b[x];
+               backends::cpu::BlendRows(a, b, wa, wb, out_w, dst + y * out_w);
              });
 }
 
@@ -79,12 +78,8 @@ void ResizeBilinearThreshold(const float* src, int64_t in_h, int64_t in_w, uint8
                              int64_t out_h, int64_t out_w, float threshold) {
   ResizeRows(src, in_h, in_w, out_h, out_w, out_h, out_w,
              [&](int64_t y, const float* a, const float* b, float wa, float wb) {
-               uint8_t* out_row = dst + y * out_w;
-               for (int64_t x = 0; x < out_w; ++x) {
-                 // Same float expression as ResizeBilinearTopLeft, then 0x00 / 0xFF branch-free.
-                 const float v = wa * a[x] + wb * b[x];
-                 out_row[x] = static_cast<uint8_t>(0 - static_cast<int>(v > threshold));
-               }
+               // Same float expression as ResizeBilinearTopLeft, then 0x00 / 0xFF.
+               backends::cpu::BlendRowsThreshold(a, b, wa, wb, out_w, threshold, dst + y * out_w);
              });
 }
 

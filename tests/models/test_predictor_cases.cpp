@@ -85,6 +85,26 @@ TEST_P(PredictorCases, MatchOfficialPredictor) {
   }
 }
 
+// The official SAM-1 export upsamples all four candidate masks to the image size inside the graph;
+// the predictor drops that output so only the masks it returns are upsampled (by PostprocessMasks,
+// whose agreement with the official masks MatchOfficialPredictor checks).
+TEST(PredictorDecoder, UpsamplesOnlyTheReturnedMasks) {
+  SAMQ_REQUIRE_FIXTURES();
+  auto model = sam::SamModel::Load(testing::FixturesDir() / "mobilesam" / "encoder.onnx",
+                                   testing::FixturesDir() / "sam1-decoder" / "decoder.onnx", {});
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  const rt::Session& decoder = (*model)->decoder();
+  std::vector<std::string> outputs;
+  for (const auto& o : decoder.outputs()) outputs.push_back(o.name);
+  EXPECT_EQ(outputs, (std::vector<std::string>{"iou_predictions", "low_res_masks"}));
+  for (const auto& k : decoder.kernel_choices())
+    EXPECT_TRUE(k.op_type.find("Resize") == std::string::npos) << k.node << " (" << k.op_type << ") still runs";
+  // orig_im_size is still accepted: the adapter feeds it whatever the graph needs.
+  bool takes_size = false;
+  for (const auto& i : decoder.inputs()) takes_size = takes_size || i.name == "orig_im_size";
+  EXPECT_TRUE(takes_size);
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, PredictorCases,
                          ::testing::Values(FamilyCase{"sam-vit-mini", "sam1-decoder/decoder.onnx"},
                                            FamilyCase{"mobilesam", "sam1-decoder/decoder.onnx"},

@@ -4,6 +4,8 @@
 // tolerance.
 #pragma once
 
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -98,7 +100,12 @@ inline std::vector<Tensor> RunKernelOnShapes(const ir::Node& node, const std::st
     EXPECT_TRUE(st.ok()) << st.message();
     if (!st.ok()) return outs;
     rt::KernelContext kctx(node, opset, inputs, ictx.output_types(),
-                           [](DType d, const Shape& s) { return Tensor::Zeros(d, s); });
+                           [](DType d, const Shape& s, bool zero_fill) {
+                             // Poison what the kernel promised to overwrite (see EvaluateNode).
+                             Tensor t = Tensor::Zeros(d, s);
+                             if (!zero_fill && t.nbytes() > 0) std::memset(t.raw(), 0xFF, t.nbytes());
+                             return t;
+                           });
     st = k->Run(kctx);
     EXPECT_TRUE(st.ok()) << st.message();
     if (!st.ok()) return outs;

@@ -117,7 +117,7 @@ class DepthwiseConv2d final : public rt::Kernel {
     const int64_t pad_top = problem->window.pad_begin[0], pad_left = problem->window.pad_begin[1];
     const Tensor* b = ctx.has_input(2) ? &ctx.input(2) : nullptr;
     if (b && b->dtype() != DType::kFloat32) return fallback_->Run(ctx);
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     const int64_t C = channels_, H = x.dim(2), W = x.dim(3), OH = y.dim(2), OW = y.dim(3);
     const int64_t planes = x.dim(0) * C, K = w.dim(2);
     if (planes == 0 || OH * OW == 0) return Status::Ok();

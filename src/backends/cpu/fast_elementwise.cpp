@@ -115,7 +115,7 @@ class BinaryKernel : public rt::Kernel {
   Status Run(rt::KernelContext& ctx) override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
-    Tensor& out = ctx.output(0);
+    Tensor& out = ctx.output_for_overwrite(0);
     const RowPlan p = MakeRowPlan(out.shape(), a.shape(), b.shape());
     const int64_t n = p.dims.back();
     const bool a_vec = p.sa.back() != 0, b_vec = p.sb.back() != 0;
@@ -156,7 +156,7 @@ class UnaryKernel : public rt::Kernel {
   explicit UnaryKernel(UnOp op) : op_(op) {}
   Status Run(rt::KernelContext& ctx) override {
     const Tensor& x = ctx.input(0);
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     const float* px = x.data<float>();
     float* py = y.data<float>();
     parallel_for(x.numel(), kGrainElems,

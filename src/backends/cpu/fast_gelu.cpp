@@ -31,7 +31,7 @@ Status InferGelu(rt::InferContext& ctx) {
 Status RefGelu(rt::KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   const float* px = x.data<float>();
-  float* py = ctx.output(0).data<float>();
+  float* py = ctx.output_for_overwrite(0).data<float>();
   const bool tanh_form = TanhForm(ctx.node());
   for (int64_t i = 0; i < x.numel(); ++i) {
     const double v = px[i];
@@ -63,7 +63,7 @@ class FastGelu : public rt::Kernel {
   Status Run(rt::KernelContext& ctx) override {
     const Tensor& x = ctx.input(0);
     const float* px = x.data<float>();
-    float* py = ctx.output(0).data<float>();
+    float* py = ctx.output_for_overwrite(0).data<float>();
     parallel_for(x.numel(), 16384,
                  [&](int64_t lo, int64_t hi) { GeluRow(tanh_form_, px + lo, py + lo, hi - lo); });
     return Status::Ok();

@@ -88,7 +88,7 @@ class SoftmaxKernel : public rt::Kernel {
  public:
   Status Run(rt::KernelContext& ctx) override {
     const Tensor& x = ctx.input(0);
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     const int64_t n = x.rank() == 0 ? 1 : x.shape().back();
     const int64_t rows = n == 0 ? 0 : x.numel() / n;
     const float* px = x.data<float>();
@@ -116,7 +116,7 @@ class LayerNormKernel : public rt::Kernel {
     const float* px = x.data<float>();
     const float* ps = scale.data<float>();
     const float* pb = has_bias ? ctx.input(2).data<float>() : nullptr;
-    float* py = ctx.output(0).data<float>();
+    float* py = ctx.output_for_overwrite(0).data<float>();
     parallel_for(rows, RowGrain(n), [&](int64_t lo, int64_t hi) {
       LayerNormRows(px + lo * n, ps, pb, py + lo * n, hi - lo, n, eps_);
     });

@@ -15,7 +15,7 @@ class MaxPool2d : public rt::Kernel {
   MaxPool2d(int64_t kh, int64_t kw, int64_t sh, int64_t sw) : kh_(kh), kw_(kw), sh_(sh), sw_(sw) {}
   Status Run(rt::KernelContext& ctx) override {
     const Tensor& x = ctx.input(0);
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     const int64_t planes = x.dim(0) * x.dim(1), H = x.dim(2), W = x.dim(3);
     const int64_t OH = y.dim(2), OW = y.dim(3);
     const float* px = x.data<float>();

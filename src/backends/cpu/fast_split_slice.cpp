@@ -52,7 +52,7 @@ class FastSplit : public rt::Kernel {
       if (outer <= 1) {
         ctx.set_output(i, ViewOf(in, ctx.output_type(i).dims, static_cast<size_t>(col[i])));
       } else if (col[i + 1] > col[i]) {
-        dst[i] = static_cast<uint8_t*>(ctx.output(i).raw());
+        dst[i] = static_cast<uint8_t*>(ctx.output_for_overwrite(i).raw());
       }
     }
     if (outer <= 1) return Status::Ok();
@@ -161,7 +161,7 @@ class FastSlice : public rt::Kernel {
       ctx.set_output(0, ViewOf(in, ctx.output_type(0).dims, static_cast<size_t>(offset) * elem));
       return Status::Ok();
     }
-    CopyBoxRows(in.raw(), offset, strides, out_dims, elem, ctx.output(0).raw());
+    CopyBoxRows(in.raw(), offset, strides, out_dims, elem, ctx.output_for_overwrite(0).raw());
     return Status::Ok();
   }
 };

@@ -229,7 +229,7 @@ class FastTranspose : public rt::Kernel {
       ctx.set_output(0, in.Reshaped(out_dims));
       return Status::Ok();
     }
-    Tensor& out = ctx.output(0);
+    Tensor& out = ctx.output_for_overwrite(0);
     const size_t elem = dtype_size(in.dtype());
     const int r = static_cast<int>(p.dims.size());
     int a = -1;

@@ -77,7 +77,7 @@ class FastLayerNorm2d final : public rt::Kernel {
     const Tensor& x = ctx.input(0);
     const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
     const float eps = ctx.node().attr_float("epsilon", 1e-6f);
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     if (y.numel() == 0) return Status::Ok();
     const int64_t blocks = (hw + kBlock - 1) / kBlock;
     const float *xs = x.data<float>(), *w = ctx.input(1).data<float>(), *b = ctx.input(2).data<float>();

@@ -69,7 +69,7 @@ class Bf16MatMulKernel final : public rt::Kernel {
       return Status::InternalF("{}: weights were released but the bfloat16 product cannot use its packed copy",
                                ctx.node().describe());
     if (e->ref) return fallback_->Run(ctx);
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     if (e->f32) {
       e->prim.execute(ThreadStream(), {{DNNL_ARG_SRC, Wrap(e->a_f32, a)}, {DNNL_ARG_WEIGHTS, Wrap(e->b_f32, b)},
                                        {DNNL_ARG_DST, Wrap(e->dst, y)}});

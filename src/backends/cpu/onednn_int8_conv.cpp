@@ -56,7 +56,7 @@ class QConvKernel final : public rt::Kernel {
     const int64_t n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
     src_.resize(static_cast<size_t>(x.numel()));
     QuantizeActivationToNhwc(x.data<float>(), n, c, hw, p_.x_scale, p_.x_zero_point, p_.u8, src_.data());
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     dst_.resize(static_cast<size_t>(y.numel()));
     memory dst_nhwc(e->dst_nhwc, Engine(), dst_.data());
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(e->src, Engine(), src_.data())},

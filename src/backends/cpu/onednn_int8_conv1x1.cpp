@@ -94,7 +94,7 @@ class QConv1x1Kernel final : public rt::Kernel {
         ctx.input(3).raw() != p_.weights.raw())
       return fallback_->Run(ctx);
     const int64_t images = x.dim(0), hw = x.dim(2) * x.dim(3);
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     int64_t block = std::max<int64_t>(64, kBlockBytes / (c_ + 4 * m_) / 64 * 64);
     block = std::min(block, hw);
     const int64_t blocks_per_image = (hw + block - 1) / block;

@@ -58,7 +58,7 @@ class QMatMulKernel final : public rt::Kernel {
     if (e->fallback) return fallback_->Run(ctx);
     scratch_.resize(static_cast<size_t>(rows * k_));
     QuantizeActivation(x.data<float>(), rows * k_, p_.x_scale, p_.x_zero_point, p_.u8, scratch_.data());
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, memory(memory::desc({rows, k_}, ActType(p_.u8), memory::dims{k_, 1}), Engine(),
                               scratch_.data())},

@@ -151,7 +151,7 @@ class MatMulKernel final : public rt::Kernel {
       return Status::InternalF("{}: weights were released but oneDNN rejected the packed layout for shape {}",
                                ctx.node().describe(), shape_str(a.shape()));
     if (e->fallback) return fallback_->Run(ctx);
-    Execute(*e, a, b, packed_, nullptr, ctx.output(0));
+    Execute(*e, a, b, packed_, nullptr, ctx.output_for_overwrite(0));
     return Status::Ok();
   }
   bool OwnsPackedCopy(int i) const override { return i == 1 && packed_.valid; }
@@ -190,8 +190,8 @@ class GemmKernel final : public rt::Kernel {
   Status Run(rt::KernelContext& ctx) override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
-    Tensor& y = ctx.output(0);
-    if (a.dtype() != DType::kFloat32 || y.numel() == 0 || a.numel() == 0) return fallback_->Run(ctx);
+    Tensor& y = ctx.output_for_overwrite(0);
+    if (a.dtype() != DType::kFloat32 || y.numel() == 0 || a.numel() == 0) return Fallback(ctx);
     const int64_t m = y.dim(0), n = y.dim(1), k = a.dim(trans_a_ ? 0 : 1);
     // C: the prescaled constant, or the run-time input (beta is 1 then: checked at creation).
     const Tensor* c = scaled_c_.defined() ? &scaled_c_ : (ctx.has_input(2) ? &ctx.input(2) : nullptr);
@@ -207,13 +207,19 @@ class GemmKernel final : public rt::Kernel {
                                        c_is_row ? DenseDesc({1, n}) : memory::desc(), DenseDesc({m, n})));
     }
     // Only the prepacked copy carries alpha: without it, the reference kernel does it all.
-    if (e->fallback || (!e->packed && alpha_ != 1.0f)) return fallback_->Run(ctx);
+    if (e->fallback || (!e->packed && alpha_ != 1.0f)) return Fallback(ctx);
     Execute(*e, a, b, packed_, c_is_row ? c : nullptr, y);
     if (c && !c_is_row) AddBroadcastC(*c, y);
     return Status::Ok();
   }
 
  private:
+  // The reference kernel may rely on a zero-filled output: drop the unfilled one taken above.
+  Status Fallback(rt::KernelContext& ctx) {
+    ctx.discard_output(0);
+    return fallback_->Run(ctx);
+  }
+
   // y += C broadcast to (M, N); C has rank <= 2 and each dim 1 or the output's (infer checked).
   static void AddBroadcastC(const Tensor& c, Tensor& y) {
     const int64_t m = y.dim(0), n = y.dim(1), cr = c.rank();

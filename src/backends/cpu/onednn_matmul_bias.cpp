@@ -66,7 +66,7 @@ class MatMulBiasKernel final : public rt::Kernel {
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, Wrap(e->src, a)},
                                          {DNNL_ARG_WEIGHTS, packed_},
                                          {DNNL_ARG_BIAS, Wrap(DenseDesc({1, n}), b)},
-                                         {DNNL_ARG_DST, Wrap(e->dst, ctx.output(0))}};
+                                         {DNNL_ARG_DST, Wrap(e->dst, ctx.output_for_overwrite(0))}};
     e->prim.execute(ThreadStream(), args);
     ThreadStream().wait();
     return Status::Ok();

@@ -44,7 +44,7 @@ class PointwiseConvGelu final : public rt::Kernel {
     PointwiseEntry* e = cache_.Find(x.shape());
     if (!e) e = cache_.Insert(x.shape(), Create(x.shape()));
     if (e->fallback) return fallback_->Run(ctx);
-    Tensor& y = ctx.output(0);
+    Tensor& y = ctx.output_for_overwrite(0);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, Wrap(e->w, w_)},
                                          {DNNL_ARG_WEIGHTS, Wrap(e->x, x)},
                                          {DNNL_ARG_DST, Wrap(e->y, y)}};

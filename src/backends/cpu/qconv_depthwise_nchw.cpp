@@ -57,7 +57,7 @@ class QConvDepthwiseKernel final : public rt::Kernel {
     if (bias_.defined()) ins.push_back(&bias_);
     Tensor out = ctx.output(0);  // shares the buffer: the float kernel writes straight into it
     rt::KernelContext inner(float_node_, ctx.opset(), std::move(ins), {ctx.output_type(0)},
-                            [&out](DType, const Shape&) { return out; });
+                            [&out](DType, const Shape&, bool) { return out; });
     SAMQ_RETURN_IF_ERROR(conv_->Run(inner));
     // A kernel may hand back a tensor of its own (its reference fallback does): keep that one.
     if (inner.outputs()[0].raw() != out.raw()) ctx.set_output(0, inner.outputs()[0]);

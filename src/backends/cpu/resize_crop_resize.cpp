@@ -240,7 +240,7 @@ class FastResizeCropResize final : public rt::Kernel {
     if (w.h == 0 || w.w == 0) return false;
     const auto second = plan(*c_.second, c_.second_index, crop_shape);
     if (!second) return false;
-    Tensor& out = ctx.output(0);
+    Tensor& out = ctx.output_for_overwrite(0);
     if (out.rank() != r || out.dim(r - 2) != second->out_h || out.dim(r - 1) != second->out_w) return false;
     if (out.numel() == 0) return true;
     ResizeCropResizePlanes(x.data<float>(), x.numel() / (first->in_h * first->in_w), *first, w, *second,

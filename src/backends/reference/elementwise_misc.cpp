@@ -108,7 +108,7 @@ Status RunClip(rt::KernelContext& ctx) {
     for (int i = 0; i < ctx.num_inputs(); ++i) ins.push_back(ctx.has_input(i) ? &wide[i] : nullptr);
     rt::KernelContext wctx(ctx.node(), ctx.opset(), ins,
                            {rt::TensorType{DType::kFloat32, true, x.shape()}},
-                           [](DType d, const Shape& s) { return Tensor::Zeros(d, s); });
+                           [](DType d, const Shape& s, bool) { return Tensor::Zeros(d, s); });
     Tensor out = Tensor::Zeros(DType::kFloat32, x.shape());
     SAMQ_RETURN_IF_ERROR(ClipTyped<float>(wctx, wide[0], out));
     ctx.set_output(0, NarrowFromFloat32(out, x.dtype()));

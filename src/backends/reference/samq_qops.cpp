@@ -129,7 +129,7 @@ Status RunAsFloatOp(rt::KernelContext& ctx, const std::string& op_type, const rt
   auto kernel = ref.make(info, &why);
   if (!kernel) return ctx.Error("reference {} declined: {}", op_type, why);
   rt::KernelContext inner(n, ctx.opset(), std::move(inputs), {ctx.output_type(0)},
-                          [](DType t, const Shape& s) { return Tensor::Zeros(t, s); });
+                          [](DType t, const Shape& s, bool) { return Tensor::Zeros(t, s); });
   SAMQ_RETURN_IF_ERROR(kernel->Run(inner));
   ctx.set_output(0, inner.outputs()[0]);
   return Status::Ok();
