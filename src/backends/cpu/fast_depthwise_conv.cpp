@@ -101,8 +101,9 @@ class DepthwiseConv2d final : public rt::Kernel {
  public:
   // `gelu`: com.samq ConvGelu; each plane gets the GELU right after it is computed (in L2).
   DepthwiseConv2d(PlaneFn plane, int64_t k, int64_t channels, bool gelu,
-                  std::unique_ptr<rt::Kernel> fallback)
-      : plane_(plane), k_(k), channels_(channels), gelu_(gelu), fallback_(std::move(fallback)) {}
+                  std::unique_ptr<rt::Kernel> fallback, PlanePrologue prologue = {})
+      : plane_(plane), k_(k), channels_(channels), gelu_(gelu), fallback_(std::move(fallback)),
+        prologue_(std::move(prologue)) {}
 
   Status Run(rt::KernelContext& ctx) override {
     const Tensor& x = ctx.input(0);
@@ -111,12 +112,12 @@ class DepthwiseConv2d final : public rt::Kernel {
     if (x.dtype() != DType::kFloat32 || x.rank() != 4 || x.dim(1) != channels_ ||
         w.dtype() != DType::kFloat32 || w.rank() != 4 || w.dim(0) != channels_ || w.dim(1) != 1 ||
         w.dim(2) != k_ || w.dim(3) != k_)
-      return fallback_->Run(ctx);
+      return Fallback(ctx);
     auto problem = MakeConvProblem(ctx.node(), x.shape(), w.shape(), false);
-    if (!problem.ok()) return fallback_->Run(ctx);  // the reference kernel reports the error
+    if (!problem.ok()) return Fallback(ctx);  // the reference kernel reports the error
     const int64_t pad_top = problem->window.pad_begin[0], pad_left = problem->window.pad_begin[1];
     const Tensor* b = ctx.has_input(2) ? &ctx.input(2) : nullptr;
-    if (b && b->dtype() != DType::kFloat32) return fallback_->Run(ctx);
+    if (b && b->dtype() != DType::kFloat32) return Fallback(ctx);
     Tensor& y = ctx.output_for_overwrite(0);
     const int64_t C = channels_, H = x.dim(2), W = x.dim(3), OH = y.dim(2), OW = y.dim(3);
     const int64_t planes = x.dim(0) * C, K = w.dim(2);
@@ -127,9 +128,15 @@ class DepthwiseConv2d final : public rt::Kernel {
     const float* pb = b ? b->data<float>() : nullptr;
     float* py = y.data<float>();
     parallel_for(planes, 1, [&](int64_t lo, int64_t hi) {
+      std::vector<float> plane_in(prologue_ ? static_cast<size_t>(H * W) : 0);
       for (int64_t p = lo; p < hi; ++p) {
         const int64_t c = p % C;
-        plane_(px + p * H * W, H, W, pw + c * K * K, pb ? pb[c] : 0.0f, pad_top, pad_left,
+        const float* in = px + p * H * W;
+        if (prologue_) {
+          prologue_(in, H * W, plane_in.data());
+          in = plane_in.data();
+        }
+        plane_(in, H, W, pw + c * K * K, pb ? pb[c] : 0.0f, pad_top, pad_left,
                zeros.data(), py + p * OH * OW, OH, OW);
         if (gelu_) GeluErfInPlace(py + p * OH * OW, OH * OW);
       }
@@ -138,14 +145,24 @@ class DepthwiseConv2d final : public rt::Kernel {
   }
 
  private:
+  // The reference kernel knows nothing of the prologue, so with one a shape this kernel cannot
+  // take is an error (the int8 caller checks the shapes first; this is a safety net).
+  Status Fallback(rt::KernelContext& ctx) {
+    if (prologue_)
+      return Status::InternalF("{}: input {} does not fit the depthwise kernel with an input prologue",
+                               ctx.node().describe(), shape_str(ctx.input(0).shape()));
+    return fallback_->Run(ctx);
+  }
+
   PlaneFn plane_;  // compiled for kernel size k_
   int64_t k_, channels_;
   bool gelu_;
   std::unique_ptr<rt::Kernel> fallback_;
+  PlanePrologue prologue_;
 };
 
 std::unique_ptr<rt::Kernel> MakeDepthwiseConv(const rt::KernelBuildInfo& info, std::string* why,
-                                              bool gelu) {
+                                              bool gelu, PlanePrologue prologue = {}) {
   const ir::Node& n = info.node;
   auto decline = [&](const char* reason) -> std::unique_ptr<rt::Kernel> {
     *why = reason;
@@ -177,7 +194,7 @@ std::unique_ptr<rt::Kernel> MakeDepthwiseConv(const rt::KernelBuildInfo& info, s
     *why = "no reference fallback: " + fallback_why;
     return nullptr;
   }
-  return std::make_unique<DepthwiseConv2d>(plane, w.dims[2], c, gelu, std::move(fallback));
+  return std::make_unique<DepthwiseConv2d>(plane, w.dims[2], c, gelu, std::move(fallback), std::move(prologue));
 }
 
 }  // namespace
@@ -192,6 +209,11 @@ rt::KernelCandidate FastDepthwiseConvGeluCandidate() {
   return {"fast.DepthwiseConvGelu", [](const rt::KernelBuildInfo& info, std::string* why) {
             return MakeDepthwiseConv(info, why, true);
           }};
+}
+
+std::unique_ptr<rt::Kernel> MakeDepthwiseConvWithPrologue(const rt::KernelBuildInfo& info, std::string* why,
+                                                          bool gelu, PlanePrologue prologue) {
+  return MakeDepthwiseConv(info, why, gelu, std::move(prologue));
 }
 
 }  // namespace samq::backends::fast

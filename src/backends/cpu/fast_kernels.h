@@ -7,6 +7,10 @@
 // any x86-64 machine and nothing is built with -march=native.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <string>
+
 #include "runtime/op_registry.h"
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
@@ -27,5 +31,14 @@ void AddFastEinsumKernels(rt::OpRegistry& r);       // fast_einsum.cpp: two-oper
 void AddFastTransposeKernel(rt::OpRegistry& r);     // fast_transpose.cpp: Transpose (views, row copies, 16x16 tiles)
 void AddFastSplitSliceKernels(rt::OpRegistry& r);   // fast_split_slice.cpp: Split, Slice (views, row copies)
 void AddFastPadKernel(rt::OpRegistry& r);           // fast_pad.cpp: Pad, mode constant
+
+// fast.DepthwiseConv (gelu: fast.DepthwiseConvGelu) whose every input plane first goes through
+// `prologue(src, n, dst)` into a per-thread plane buffer, while the plane is in cache: the int8
+// depthwise QConv's quantize-dequantize (qconv_depthwise_nchw.cpp) without a pass over the whole
+// tensor. A run-time input the kernel cannot take is an error (the reference fallback would skip
+// the prologue). fast_depthwise_conv.cpp.
+using PlanePrologue = std::function<void(const float* src, int64_t n, float* dst)>;
+std::unique_ptr<rt::Kernel> MakeDepthwiseConvWithPrologue(const rt::KernelBuildInfo& info, std::string* why,
+                                                          bool gelu, PlanePrologue prologue);
 
 }  // namespace samq::backends::fast

@@ -7,7 +7,8 @@
 // only K*K multiply-adds per output; on MobileSAM's stage-0 MBConv (256 channels x 256 x 256)
 // those passes made the int8 depthwise conv twice as slow as the float one. A depthwise stencil
 // gains little from 8-bit arithmetic, so this kernel keeps the float stencil (fast.DepthwiseConv,
-// which works on NCHW directly) and adds one contiguous, vectorized quantize-dequantize pass.
+// which works on NCHW directly) with a vectorized quantize-dequantize of each input plane as its
+// prologue (into a per-thread plane buffer, so the quantized input is never written as a tensor).
 //
 // Arithmetic: exactly ref.QConv's (QuantizeLinear with round half to even and saturation, then
 // DequantizeLinear, and float weights dequantized once with the same formula); only the float
@@ -27,7 +28,7 @@
 namespace samq::backends::onednn {
 namespace {
 
-constexpr const char* kFloatDepthwise = "fast.DepthwiseConv";
+constexpr const char* kFloatDepthwise = "fast.DepthwiseConv";  // in messages
 
 // (clamp(rint(x / s) + zp) - zp) * s: QuantizeLinear then DequantizeLinear.
 SAMQ_CLONES void QuantDequantSpan(const float* x, int64_t n, float s, float zp, float lo, float hi, float* out) {
@@ -37,30 +38,25 @@ SAMQ_CLONES void QuantDequantSpan(const float* x, int64_t n, float s, float zp, 
 class QConvDepthwiseKernel final : public rt::Kernel {
  public:
   QConvDepthwiseKernel(ir::Node float_node, std::unique_ptr<rt::Kernel> conv, std::unique_ptr<rt::Kernel> fallback,
-                       const Tensor& weights, float x_scale, float zero_point, bool u8, Tensor float_weights,
-                       Tensor bias)
+                       const Tensor& weights, Tensor float_weights, Tensor bias)
       : float_node_(std::move(float_node)), conv_(std::move(conv)), fallback_(std::move(fallback)),
-        weights_(weights), scale_(x_scale), zp_(zero_point), lo_(u8 ? 0.f : -128.f), hi_(u8 ? 255.f : 127.f),
-        wf_(std::move(float_weights)), bias_(std::move(bias)) {}
+        weights_(weights), wf_(std::move(float_weights)), bias_(std::move(bias)) {}
 
   Status Run(rt::KernelContext& ctx) override {
     const Tensor& x = ctx.input(0);
-    if (x.dtype() != DType::kFloat32 || x.rank() != 4 || ctx.input(3).raw() != weights_.raw())
+    // What the float kernel takes (anything else would be an error there, see PlanePrologue).
+    if (x.dtype() != DType::kFloat32 || x.rank() != 4 || x.dim(1) != wf_.dim(0) ||
+        ctx.input(3).raw() != weights_.raw())
       return fallback_->Run(ctx);
-    if (!xq_.defined() || xq_.shape() != x.shape()) xq_ = Tensor::Zeros(DType::kFloat32, x.shape());
-    const float* xv = x.data<float>();
-    float* q = xq_.data<float>();
-    parallel_for(x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
-      QuantDequantSpan(xv + b, e - b, scale_, zp_, lo_, hi_, q + b);
-    });
-    std::vector<const Tensor*> ins{&xq_, &wf_};
+    std::vector<const Tensor*> ins{&x, &wf_};
     if (bias_.defined()) ins.push_back(&bias_);
-    Tensor out = ctx.output(0);  // shares the buffer: the float kernel writes straight into it
+    // The float kernel writes straight into this node's output.
     rt::KernelContext inner(float_node_, ctx.opset(), std::move(ins), {ctx.output_type(0)},
-                            [&out](DType, const Shape&, bool) { return out; });
+                            [&ctx](DType, const Shape&, bool zero_fill) {
+                              return zero_fill ? ctx.output(0) : ctx.output_for_overwrite(0);
+                            });
     SAMQ_RETURN_IF_ERROR(conv_->Run(inner));
-    // A kernel may hand back a tensor of its own (its reference fallback does): keep that one.
-    if (inner.outputs()[0].raw() != out.raw()) ctx.set_output(0, inner.outputs()[0]);
+    ctx.set_output(0, inner.outputs()[0]);
     return Status::Ok();
   }
 
@@ -68,9 +64,7 @@ class QConvDepthwiseKernel final : public rt::Kernel {
   ir::Node float_node_;
   std::unique_ptr<rt::Kernel> conv_, fallback_;
   Tensor weights_;  // the node's int8 weights, to notice them being overridden at run time
-  float scale_, zp_, lo_, hi_;
   Tensor wf_, bias_;
-  Tensor xq_;  // the quantize-dequantized input, reused between runs of one shape
 };
 
 std::unique_ptr<rt::Kernel> Make(const rt::KernelBuildInfo& info, std::string* why, bool gelu) {
@@ -112,33 +106,26 @@ std::unique_ptr<rt::Kernel> Make(const rt::KernelBuildInfo& info, std::string* w
     types.push_back(rt::TensorType::Of(*b));
     consts.push_back(b);
   }
-  std::unique_ptr<rt::Kernel> kernel;
-  std::string conv_why;
-  if (gelu) {  // the float stencil with its GELU applied plane by plane (fast_depthwise_conv.cpp)
+  const bool u8 = xz->dtype() == DType::kUInt8;
+  const float scale = xs->data<float>()[0], zp = u8 ? xz->data<uint8_t>()[0] : xz->data<int8_t>()[0];
+  const float lo = u8 ? 0.f : -128.f, hi = u8 ? 255.f : 127.f;
+  fast::PlanePrologue quant_dequant = [scale, zp, lo, hi](const float* src, int64_t n, float* dst) {
+    QuantDequantSpan(src, n, scale, zp, lo, hi, dst);
+  };
+  if (gelu) {  // the float stencil with its GELU applied plane by plane
     conv.op_type = "ConvGelu";
     conv.domain = "com.samq";
-    rt::KernelBuildInfo conv_info{conv, info.opset, types, consts, info.precision};
-    kernel = fast::FastDepthwiseConvGeluCandidate().make(conv_info, &conv_why);
-  } else {
-    const rt::OpSchema* schema = DefaultRegistry().Find("", "Conv");
-    const rt::KernelCandidate* cand = nullptr;
-    if (schema)
-      for (const auto& k : schema->kernels)
-        if (k.name == kFloatDepthwise) cand = &k;
-    if (!cand) return Decline(why, std::string("no ") + kFloatDepthwise + " kernel");
-    rt::KernelBuildInfo conv_info{conv, info.opset, types, consts, info.precision};
-    kernel = cand->make(conv_info, &conv_why);
   }
+  rt::KernelBuildInfo conv_info{conv, info.opset, types, consts, info.precision};
+  std::string conv_why;
+  std::unique_ptr<rt::Kernel> kernel = fast::MakeDepthwiseConvWithPrologue(conv_info, &conv_why, gelu, quant_dequant);
   if (!kernel) return Decline(why, std::string(kFloatDepthwise) + " declines: " + conv_why);
 
   std::string fallback_why;
   auto fallback = (gelu ? RefQConvGeluCandidate() : RefQConvCandidate()).make(info, &fallback_why);
   if (!fallback) return Decline(why, "no reference fallback: " + fallback_why);
-  const bool u8 = xz->dtype() == DType::kUInt8;
-  const float zp = u8 ? xz->data<uint8_t>()[0] : xz->data<int8_t>()[0];
   return std::make_unique<QConvDepthwiseKernel>(std::move(conv), std::move(kernel), std::move(fallback), *w,
-                                                xs->data<float>()[0], zp, u8, std::move(wf),
-                                                b ? *b : Tensor());
+                                                std::move(wf), b ? *b : Tensor());
 }
 
 }  // namespace
