@@ -29,9 +29,18 @@ int FuseConvGelu(ir::Graph& g, bool conv_transpose) {
     const int gi = reader_node[y];
     ir::Node& gelu = g.nodes[gi];
     if (drop[gi] || gelu.op_type != "Gelu" || gelu.domain != "com.samq" || gelu.outputs.size() != 1 ||
-        gelu.inputs.size() != 1 || gelu.attr_string("approximate", "none") != "none")
+        gelu.inputs.size() != 1)
       continue;
+    const std::string approximate = gelu.attr_string("approximate", "none");
+    if (approximate != "none" && approximate != "tanh") continue;
     conv.domain = "com.samq";
+    if (approximate == "tanh") {
+      ir::Attribute a;
+      a.name = "approximate";
+      a.type = ir::AttrType::kString;
+      a.s = approximate;
+      conv.attributes.push_back(std::move(a));
+    }
     conv.op_type = transposed ? "ConvTransposeGelu" : "ConvGelu";
     conv.outputs[0] = gelu.outputs[0];
     drop[gi] = true;

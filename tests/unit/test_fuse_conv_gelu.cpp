@@ -64,6 +64,19 @@ TEST(FuseConvGelu, ConvThenGeluBecomesOneNode) {
   EXPECT_EQ(g.nodes[0].outputs, (std::vector<std::string>{"y"}));
 }
 
+TEST(FuseConvGelu, TanhGeluKeepsItsForm) {
+  ir::Graph g = ConvThenGelu();
+  ir::Attribute a;
+  a.name = "approximate";
+  a.type = ir::AttrType::kString;
+  a.s = "tanh";
+  g.nodes[1].set_attr(a);
+  EXPECT_EQ(passes::FuseConvGelu(g), 1);
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes[0].op_type, "ConvGelu");
+  EXPECT_EQ(g.nodes[0].attr_string("approximate", "none"), "tanh");
+}
+
 TEST(FuseConvGelu, NearMissesStayUnfused) {
   {  // the conv output is also read elsewhere
     ir::Graph g = ConvThenGelu();
@@ -76,12 +89,12 @@ TEST(FuseConvGelu, NearMissesStayUnfused) {
     g.outputs.push_back(Float("c", {1, 3, 4, 4}));
     EXPECT_EQ(passes::FuseConvGelu(g), 0);
   }
-  {  // tanh GELU
+  {  // a GELU form ONNX does not define
     ir::Graph g = ConvThenGelu();
     ir::Attribute a;
     a.name = "approximate";
     a.type = ir::AttrType::kString;
-    a.s = "tanh";
+    a.s = "sigmoid";
     g.nodes[1].set_attr(a);
     EXPECT_EQ(passes::FuseConvGelu(g), 0);
   }
@@ -94,8 +107,9 @@ TEST(FuseConvGelu, NearMissesStayUnfused) {
 }
 
 // x[1,8,12,12] -> pointwise Conv 8->16 (+b) -> GELU -> 3x3 Conv 16->16 pad 1 -> GELU ->
-// depthwise 3x3 stride 2 pad 1 (+b) -> GELU -> y; each GELU as PyTorch exports it (erf form).
-ir::Model ConvGeluChain() {
+// depthwise 3x3 stride 2 pad 1 (+b) -> GELU -> y; each GELU as PyTorch exports it (erf form, or
+// with `tanh` the tanh approximation EfficientViT uses).
+ir::Model ConvGeluChain(bool tanh = false) {
   ir::Model m;
   m.opsets = {{"", 17}};
   m.graph.inputs = {Float("x", {1, 8, 12, 12})};
@@ -109,6 +123,8 @@ ir::Model ConvGeluChain() {
   init["sqrt2"] = Tensor::Scalar<float>(std::sqrt(2.0f));
   init["one"] = Tensor::Scalar<float>(1.0f);
   init["half"] = Tensor::Scalar<float>(0.5f);
+  init["k"] = Tensor::Scalar<float>(0.044715f);
+  init["sqrt2pi"] = Tensor::Scalar<float>(std::sqrt(2.0f / static_cast<float>(M_PI)));
   auto attr_ints = [](const char* name, std::vector<int64_t> v) {
     ir::Attribute a;
     a.name = name;
@@ -120,6 +136,12 @@ ir::Model ConvGeluChain() {
     std::vector<ir::Node> n = {N("Div", {in, "sqrt2"}, out + "_d"), N("Erf", {out + "_d"}, out + "_e"),
                                N("Add", {out + "_e", "one"}, out + "_a"), N("Mul", {in, out + "_a"}, out + "_m"),
                                N("Mul", {out + "_m", "half"}, out)};
+    if (tanh)  // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x * (x * x))))
+      n = {N("Mul", {in, in}, out + "_sq"),           N("Mul", {in, out + "_sq"}, out + "_cube"),
+           N("Mul", {out + "_cube", "k"}, out + "_kc"), N("Add", {in, out + "_kc"}, out + "_in"),
+           N("Mul", {out + "_in", "sqrt2pi"}, out + "_s"), N("Tanh", {out + "_s"}, out + "_t"),
+           N("Add", {out + "_t", "one"}, out + "_a"),    N("Mul", {in, out + "_a"}, out + "_m"),
+           N("Mul", {out + "_m", "half"}, out)};
     m.graph.nodes.insert(m.graph.nodes.end(), n.begin(), n.end());
   };
   m.graph.nodes.push_back(N("Conv", {"x", "w1", "b1"}, "c1"));
@@ -141,8 +163,9 @@ ir::Model ConvGeluChain() {
   return m;
 }
 
-Tensor RunChain(const rt::SessionOptions& o, const Tensor& x, std::vector<rt::NodeKernelChoice>* kernels) {
-  auto s = rt::Session::Create(ConvGeluChain(), backends::DefaultRegistry(), o);
+Tensor RunChain(const rt::SessionOptions& o, const Tensor& x, std::vector<rt::NodeKernelChoice>* kernels,
+               bool tanh = false) {
+  auto s = rt::Session::Create(ConvGeluChain(tanh), backends::DefaultRegistry(), o);
   EXPECT_TRUE(s.ok()) << s.status().message();
   if (!s.ok()) return Tensor();
   if (kernels) *kernels = (*s)->kernel_choices();
@@ -152,16 +175,18 @@ Tensor RunChain(const rt::SessionOptions& o, const Tensor& x, std::vector<rt::No
 }
 
 TEST(FuseConvGelu, SessionFusesAndMatchesUnfusedReference) {
-  const Tensor x = Random({1, 8, 12, 12}, 3);
-  rt::SessionOptions oracle;
-  oracle.optimize = false;
-  oracle.reference_kernels_only = true;
-  const Tensor want = RunChain(oracle, x, nullptr);
+  for (bool tanh : {false, true})
   for (bool ref_only : {false, true}) {
+    SCOPED_TRACE(std::string(tanh ? "tanh" : "erf") + (ref_only ? " reference kernels" : " fast kernels"));
+    const Tensor x = Random({1, 8, 12, 12}, 3);
+    rt::SessionOptions oracle;
+    oracle.optimize = false;
+    oracle.reference_kernels_only = true;
+    const Tensor want = RunChain(oracle, x, nullptr, tanh);
     rt::SessionOptions o;
     o.reference_kernels_only = ref_only;
     std::vector<rt::NodeKernelChoice> kernels;
-    const Tensor got = RunChain(o, x, &kernels);
+    const Tensor got = RunChain(o, x, &kernels, tanh);
     std::vector<std::string> fused;
     for (const auto& k : kernels)
       if (k.op_type == "ConvGelu") fused.push_back(k.kernel);

@@ -15,21 +15,24 @@ namespace {
 // ref.Conv's (ref.ConvTranspose's) kernel, then the exact GELU over its float32 output.
 class RefConvGelu final : public rt::Kernel {
  public:
-  explicit RefConvGelu(std::unique_ptr<rt::Kernel> conv) : conv_(std::move(conv)) {}
+  RefConvGelu(std::unique_ptr<rt::Kernel> conv, bool tanh_form) : conv_(std::move(conv)), tanh_(tanh_form) {}
   Status Run(rt::KernelContext& ctx) override {
     SAMQ_RETURN_IF_ERROR(conv_->Run(ctx));
     Tensor& y = ctx.output(0);
     if (y.dtype() != DType::kFloat32) return ctx.Error("ConvGelu supports float32 only");
     float* p = y.data<float>();
+    const double sqrt_2_over_pi = std::sqrt(2.0 / M_PI);
     for (int64_t i = 0; i < y.numel(); ++i) {
       const double v = p[i];
-      p[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))));
+      const double inner = tanh_ ? std::tanh(sqrt_2_over_pi * (v + 0.044715 * v * v * v)) : std::erf(v / std::sqrt(2.0));
+      p[i] = static_cast<float>(0.5 * v * (1.0 + inner));
     }
     return Status::Ok();
   }
 
  private:
   std::unique_ptr<rt::Kernel> conv_;
+  bool tanh_;
 };
 
 }  // namespace
@@ -38,7 +41,7 @@ rt::KernelCandidate RefConvGeluCandidate() {
   return {"ref.ConvGelu", [](const rt::KernelBuildInfo& info, std::string* why) -> std::unique_ptr<rt::Kernel> {
             auto conv = RefConvCandidate().make(info, why);
             if (!conv) return nullptr;
-            return std::make_unique<RefConvGelu>(std::move(conv));
+            return std::make_unique<RefConvGelu>(std::move(conv), GeluIsTanh(info.node));
           }};
 }
 
@@ -47,9 +50,11 @@ rt::KernelCandidate RefConvTransposeGeluCandidate() {
           [](const rt::KernelBuildInfo& info, std::string* why) -> std::unique_ptr<rt::Kernel> {
             auto conv = RefConvTransposeCandidate().make(info, why);
             if (!conv) return nullptr;
-            return std::make_unique<RefConvGelu>(std::move(conv));
+            return std::make_unique<RefConvGelu>(std::move(conv), GeluIsTanh(info.node));
           }};
 }
+
+bool GeluIsTanh(const ir::Node& node) { return node.attr_string("approximate", "none") == "tanh"; }
 
 SAMQ_CLONES void GeluErfInPlace(float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {

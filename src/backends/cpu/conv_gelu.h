@@ -1,8 +1,9 @@
-// com.samq ConvGelu(x, w [, b]) = Gelu(Conv(x, w, b)), erf form (ONNX Gelu-20, approximate =
-// "none"). passes/fuse_conv_gelu makes it from a float32 Conv whose only reader is a com.samq
-// Gelu: the activation then runs while the conv's output is still in cache instead of as a
-// second pass over a tensor that can be 64 MiB (MobileSAM's MBConv at 256 x 256 x 256).
-// The node carries the Conv's attributes unchanged.
+// com.samq ConvGelu(x, w [, b]) = Gelu(Conv(x, w, b)) (ONNX Gelu-20: attribute approximate =
+// "none", the erf form and the default, or "tanh", EfficientViT's). passes/fuse_conv_gelu makes it
+// from a float32 Conv whose only reader is a com.samq Gelu: the activation then runs while the
+// conv's output is still in cache instead of as a second pass over a tensor that can be 64 MiB
+// (MobileSAM's MBConv at 256 x 256 x 256). The node carries the Conv's attributes unchanged plus
+// the Gelu's `approximate`.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,10 @@ rt::KernelCandidate RefConvGeluCandidate();
 
 // y = 0.5 * y * (1 + erf(y / sqrt(2))) in place, float32, vectorized (fastmath::Erf).
 void GeluErfInPlace(float* y, int64_t n);
+// GeluErfInPlace, or the tanh form 0.5 * y * (1 + tanh(sqrt(2/pi) * (y + 0.044715 y^3))).
+void GeluInPlace(float* y, int64_t n, bool tanh_form);
+// Whether a ConvGelu / ConvTransposeGelu node asks for the tanh form.
+bool GeluIsTanh(const ir::Node& node);
 
 // The com.samq ConvGelu schema (shape inference of Conv) with its candidates, fastest first:
 // fast.DepthwiseConvGelu, onednn.pointwise_conv_gelu_f32, onednn.conv_gelu_f32, ref.ConvGelu. Needs Conv registered first.

@@ -71,6 +71,7 @@ class DeconvGemmKernel final : public rt::Kernel {
     dnnl::stream& s = ThreadStream();
     const int64_t pixels = h * w, oh = h * kh, ow = w * kw;
     const float* bias = bias_.defined() ? bias_.data<float>() : nullptr;
+    const bool tanh = GeluIsTanh(ctx.node());
     for (int64_t b = 0; b < n; ++b) {
       const float* xb = x.data<float>() + b * ci * pixels;
       memory a(e->a_md, Engine(), a_.data());
@@ -87,7 +88,7 @@ class DeconvGemmKernel final : public rt::Kernel {
           const float* src = pp + ((c * kh + dy) * kw) * pixels + r * w;
           float* out = yb + (c * oh + r * kh + dy) * ow;
           ScatterRow(src, pixels, kw, w, bias ? bias[c] : 0.0f, out);
-          if (gelu_) GeluErfInPlace(out, ow);  // the row is still in L1
+          if (gelu_) GeluInPlace(out, ow, tanh);  // the row is still in L1
         }
       });
     }

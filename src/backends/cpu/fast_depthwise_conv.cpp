@@ -138,7 +138,7 @@ class DepthwiseConv2d final : public rt::Kernel {
         }
         plane_(in, H, W, pw + c * K * K, pb ? pb[c] : 0.0f, pad_top, pad_left,
                zeros.data(), py + p * OH * OW, OH, OW);
-        if (gelu_) GeluErfInPlace(py + p * OH * OW, OH * OW);
+        if (gelu_) GeluInPlace(py + p * OH * OW, OH * OW, GeluIsTanh(ctx.node()));
       }
     });
     return Status::Ok();

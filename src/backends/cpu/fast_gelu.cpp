@@ -6,6 +6,7 @@
 // one vectorized, threaded float32 pass.
 #include <cmath>
 
+#include "backends/cpu/conv_gelu.h"
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/fast_math.h"
 #include "backends/reference/infer_util.h"
@@ -93,3 +94,13 @@ void AddFastGeluKernels(rt::OpRegistry& r) {
 }
 
 }  // namespace samq::backends::fast
+
+namespace samq::backends {
+
+// Element-wise, so y may alias x in GeluRow.
+void GeluInPlace(float* y, int64_t n, bool tanh_form) {
+  if (!tanh_form) return GeluErfInPlace(y, n);
+  fast::GeluRow(true, y, y, n);
+}
+
+}  // namespace samq::backends

@@ -73,7 +73,8 @@ class ConvKernel final : public rt::Kernel {
     s.wait();
     if (e->gelu_after) {
       float* py = y.data<float>();
-      parallel_for(y.numel(), 1 << 14, [py](int64_t lo, int64_t hi) { GeluErfInPlace(py + lo, hi - lo); });
+      const bool tanh = GeluIsTanh(ctx.node());
+      parallel_for(y.numel(), 1 << 14, [py, tanh](int64_t lo, int64_t hi) { GeluInPlace(py + lo, hi - lo, tanh); });
     }
     return Status::Ok();
   }
@@ -118,7 +119,8 @@ class ConvKernel final : public rt::Kernel {
         e->gelu_after = gelu_ && pointwise;
         if (gelu_ && !pointwise) {
           dnnl::post_ops ops;
-          ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+          ops.append_eltwise(1.0f, GeluIsTanh(node) ? dnnl::algorithm::eltwise_gelu_tanh : dnnl::algorithm::eltwise_gelu_erf,
+                             0.0f, 0.0f);
           attr.set_post_ops(ops);
         }
         dnnl::convolution_forward::primitive_desc pd(

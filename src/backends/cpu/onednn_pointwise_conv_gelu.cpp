@@ -32,8 +32,8 @@ struct PointwiseEntry {
 
 class PointwiseConvGelu final : public rt::Kernel {
  public:
-  PointwiseConvGelu(Tensor w, Tensor bias, std::unique_ptr<rt::Kernel> fallback)
-      : w_(std::move(w)), bias_(std::move(bias)), fallback_(std::move(fallback)) {}
+  PointwiseConvGelu(Tensor w, Tensor bias, std::unique_ptr<rt::Kernel> fallback, bool tanh_form)
+      : w_(std::move(w)), bias_(std::move(bias)), fallback_(std::move(fallback)), tanh_(tanh_form) {}
 
   Status Run(rt::KernelContext& ctx) override {
     const Tensor& x = ctx.input(0);
@@ -64,7 +64,7 @@ class PointwiseConvGelu final : public rt::Kernel {
     try {
       dnnl::post_ops ops;
       if (bias_.defined()) ops.append_binary(dnnl::algorithm::binary_add, e->bias);
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+      ops.append_eltwise(1.0f, tanh_ ? dnnl::algorithm::eltwise_gelu_tanh : dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
       dnnl::primitive_attr attr;
       attr.set_post_ops(ops);
       dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e->w, e->x, e->y), attr, Engine());
@@ -88,6 +88,7 @@ class PointwiseConvGelu final : public rt::Kernel {
  private:
   Tensor w_, bias_;  // constant weights [M, C, 1, 1] and bias [M] (shared buffers)
   std::unique_ptr<rt::Kernel> fallback_;
+  bool tanh_;  // approximate = "tanh"
   ShapeCache<PointwiseEntry> cache_;
 };
 
@@ -119,7 +120,7 @@ std::unique_ptr<rt::Kernel> MakePointwiseConvGelu(const rt::KernelBuildInfo& inf
   auto fallback = OnednnConvGeluCandidate().make(info, &fallback_why);
   if (!fallback) fallback = RefConvGeluCandidate().make(info, &fallback_why);
   if (!fallback) return Decline(why, "no fallback: " + fallback_why);
-  auto k = std::make_unique<PointwiseConvGelu>(*w, std::move(bias), std::move(fallback));
+  auto k = std::make_unique<PointwiseConvGelu>(*w, std::move(bias), std::move(fallback), GeluIsTanh(node));
   if (x.fully_known()) k->Warm(x.dims);
   return k;
 }
