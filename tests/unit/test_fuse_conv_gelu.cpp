@@ -64,13 +64,18 @@ TEST(FuseConvGelu, ConvThenGeluBecomesOneNode) {
   EXPECT_EQ(g.nodes[0].outputs, (std::vector<std::string>{"y"}));
 }
 
-TEST(FuseConvGelu, TanhGeluKeepsItsForm) {
-  ir::Graph g = ConvThenGelu();
+// The Gelu's `approximate` attribute.
+ir::Attribute Approximate(const char* form) {
   ir::Attribute a;
   a.name = "approximate";
   a.type = ir::AttrType::kString;
-  a.s = "tanh";
-  g.nodes[1].set_attr(a);
+  a.s = form;
+  return a;
+}
+
+TEST(FuseConvGelu, TanhGeluKeepsItsForm) {
+  ir::Graph g = ConvThenGelu();
+  g.nodes[1].set_attr(Approximate("tanh"));
   EXPECT_EQ(passes::FuseConvGelu(g), 1);
   ASSERT_EQ(g.nodes.size(), 1u);
   EXPECT_EQ(g.nodes[0].op_type, "ConvGelu");
@@ -91,11 +96,7 @@ TEST(FuseConvGelu, NearMissesStayUnfused) {
   }
   {  // a GELU form ONNX does not define
     ir::Graph g = ConvThenGelu();
-    ir::Attribute a;
-    a.name = "approximate";
-    a.type = ir::AttrType::kString;
-    a.s = "sigmoid";
-    g.nodes[1].set_attr(a);
+    g.nodes[1].set_attr(Approximate("sigmoid"));
     EXPECT_EQ(passes::FuseConvGelu(g), 0);
   }
   {  // weights not an initializer (float32 not provable)
