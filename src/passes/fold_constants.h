@@ -1,7 +1,8 @@
 // Constant folding: a node whose inputs are all constant (initializers that are not graph
 // inputs, or outputs of folded nodes) is run once at compile time and its outputs become
 // initializers. This turns exporter shape arithmetic and Constant nodes into plain values.
-// Shape folding: a Shape/Size node whose input's shape is fully known statically folds too.
+// Shape folding: a Shape/Size node whose input's shape is fully known statically folds too, and so
+// does a Gather of known dims out of a Shape.
 #pragma once
 
 #include <functional>
@@ -27,7 +28,8 @@ struct FoldOptions {
 // Returns the number of nodes folded.
 Result<int> FoldConstants(ir::Graph& graph, const NodeEvaluator& eval, const FoldOptions& opts = {});
 
-// Replaces Shape/Size nodes whose input type is fully known (from `types`) by initializers.
+// Replaces Shape/Size nodes whose input type is fully known (from `types`) by initializers, and
+// Gather(Shape(x), constant indices) nodes whose picked dims are known though x's shape is not.
 int FoldKnownShapes(ir::Graph& graph, const std::map<std::string, ir::TensorType>& types);
 
 }  // namespace samq::passes

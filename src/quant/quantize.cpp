@@ -42,12 +42,15 @@ Status CheckOutputPath(const QuantizeConfig& c) {
 
 // `unfused_attention`: keep the attention subgraphs as they are, so calibration sees the
 // activations the attention MatMuls read (--quantize-attention); the fused Attention op never
-// materializes Q, Kᵀ, V or the probabilities.
+// materializes Q, Kᵀ, V or the probabilities. The decoders' projected attentions always stay
+// unfused here: the fused node never materializes the output projection's input, a MatMul input
+// that calibration must observe.
 Result<std::unique_ptr<rt::Session>> MakeSession(ir::Model model, int threads, const std::string& path,
                                                  bool unfused_attention = false) {
   rt::SessionOptions so;
   so.threads = threads;
   so.fuse_sam_attention = !unfused_attention;
+  so.fuse_projected_attention = false;
   auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), so);
   if (!s.ok()) return s.status().WithContext(path);
   return s;

@@ -13,6 +13,7 @@
 #include "passes/fuse_layer_norm_2d.h"
 #include "passes/fold_attention_layouts.h"
 #include "passes/fuse_matmul_bias.h"
+#include "passes/fuse_projected_attention.h"
 #include "passes/fuse_resize_crop.h"
 #include "passes/fuse_sam_attention.h"
 #include "passes/verify_and_sort.h"
@@ -162,8 +163,12 @@ Status Session::Impl::Compile() {
     // Last: the attention pattern above must see its MatMuls unfused. Only at float32 precision,
     // so a bfloat16 session keeps its MatMuls on the bfloat16 kernel.
     if (options.fuse_matmul_bias && options.precision == ComputePrecision::kFloat32 &&
-        registry->Find("com.samq", "MatMulBias"))
-      passes::FuseMatMulBias(g);
+        registry->Find("com.samq", "MatMulBias") && passes::FuseMatMulBias(g) > 0 &&
+        options.fuse_projected_attention && registry->Find("com.samq", "ProjectedAttention")) {
+      TypeMap pa_types;  // the pass checks the head split and the reshapes' dims on these
+      SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, pa_types));
+      passes::FuseProjectedAttention(g, pa_types);
+    }
   }
 
   TypeMap types;

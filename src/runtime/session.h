@@ -54,6 +54,10 @@ struct SessionOptions {
   // output tile while it is in cache instead of in two more passes over the activations
   // (measured, 2 threads: ViT-B 2492 -> 2425 ms, hiera-tiny 937 -> 889, MobileSAM 321 -> 309).
   bool fuse_matmul_bias = true;
+  // With fuse_matmul_bias: an attention with its four projections (SAM's and SAM 2's decoders)
+  // becomes one com.samq ProjectedAttention node, whose kernel sends the few prompt tokens
+  // through the weights instead of the 4096 image tokens (passes/fuse_projected_attention.h).
+  bool fuse_projected_attention = true;
 };
 
 struct NodeKernelChoice {

@@ -52,6 +52,7 @@ struct BenchArgs {
   bool no_fuse_attention = false;
   bool no_fold_attention_layouts = false;
   bool no_fuse_matmul_bias = false;
+  bool no_fuse_projected_attention = false;
   std::string precision = "fp32";
 };
 
@@ -245,6 +246,7 @@ Status RunBench(const BenchArgs& a) {
   so.fuse_sam_attention = !a.no_fuse_attention;
   so.fold_attention_layouts = !a.no_fold_attention_layouts;
   so.fuse_matmul_bias = !a.no_fuse_matmul_bias;
+  so.fuse_projected_attention = !a.no_fuse_projected_attention;
   SAMQ_ASSIGN_OR_RETURN(auto session,
                         rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so));
   const double load_ms = ms_since(t_load);
@@ -350,6 +352,9 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
                 "Keep the layout ops around each attention (A/B timing of passes/fold_attention_layouts)");
   cmd->add_flag("--no-fuse-matmul-bias", args->no_fuse_matmul_bias,
                 "Keep MatMul, bias Add and Gelu separate (A/B timing of passes/fuse_matmul_bias)");
+  cmd->add_flag("--no-fuse-projected-attention", args->no_fuse_projected_attention,
+                "Keep the decoder's attention projections separate (A/B timing of "
+                "passes/fuse_projected_attention)");
   AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunBench(*args); };
 }

@@ -32,6 +32,10 @@ void AddFastTransposeKernel(rt::OpRegistry& r);     // fast_transpose.cpp: Trans
 void AddFastSplitSliceKernels(rt::OpRegistry& r);   // fast_split_slice.cpp: Split, Slice (views, row copies)
 void AddFastPadKernel(rt::OpRegistry& r);           // fast_pad.cpp: Pad, mode constant
 
+// Softmax over each of `rows` contiguous rows of n floats (y may be x): the max-subtracted form of
+// fast.Softmax, also used inside fused kernels. fast_norm.cpp.
+void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n);
+
 // fast.DepthwiseConv (gelu: fast.DepthwiseConvGelu) whose every input plane first goes through
 // `prologue(src, n, dst)` into a per-thread plane buffer, while the plane is in cache: the int8
 // depthwise QConv's quantize-dequantize (qconv_depthwise_nchw.cpp) without a pass over the whole

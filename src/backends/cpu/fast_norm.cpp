@@ -12,7 +12,6 @@
 #include "core/parallel.h"
 
 namespace samq::backends::fast {
-namespace {
 
 SAMQ_CLONES void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n) {
   for (int64_t r = 0; r < rows; ++r) {
@@ -30,6 +29,9 @@ SAMQ_CLONES void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n) 
     for (int64_t i = 0; i < n; ++i) yr[i] *= inv;
   }
 }
+
+namespace {
+
 
 // Eight float lanes widened to double: the row sums below keep the reference's double
 // accumulation but in 4 x 8 independent lanes. A scalar double sum is one dependent add per

@@ -8,6 +8,7 @@
 #include "backends/cpu/qconv_kernels.h"
 #include "backends/cpu/resize_bilinear.h"
 #include "backends/cpu/resize_crop_resize.h"
+#include "backends/cpu/projected_attention.h"
 #include "backends/cpu/sam_attention.h"
 #include "backends/registry.h"
 
@@ -44,6 +45,7 @@ void RegisterCpuKernels(rt::OpRegistry& r) {
   fast::AddFastSplitSliceKernels(r);
   fast::AddFastPadKernel(r);
   fast::AddSamAttentionOp(r);  // com.samq Attention schema + kernels (passes/fuse_sam_attention)
+  fast::AddProjectedAttentionOp(r);  // com.samq ProjectedAttention (passes/fuse_projected_attention)
 }
 
 }  // namespace samq::backends
