@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -24,5 +25,35 @@ struct Attribute {
 };
 
 std::string_view attr_type_name(AttrType t);
+
+// Attributes of one value, for passes and tests that build nodes.
+inline Attribute IntAttr(std::string name, int64_t v) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttrType::kInt;
+  a.i = v;
+  return a;
+}
+inline Attribute FloatAttr(std::string name, float v) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttrType::kFloat;
+  a.f = v;
+  return a;
+}
+inline Attribute IntsAttr(std::string name, std::vector<int64_t> v) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttrType::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+inline Attribute StringAttr(std::string name, std::string v) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttrType::kString;
+  a.s = std::move(v);
+  return a;
+}
 
 }  // namespace samq::ir

@@ -337,21 +337,6 @@ std::optional<Match> MatchAt(Matcher& m, const ir::Node& last) {
   return mt;
 }
 
-ir::Attribute IntAttr(const std::string& name, int64_t v) {
-  ir::Attribute a;
-  a.name = name;
-  a.type = ir::AttrType::kInt;
-  a.i = v;
-  return a;
-}
-ir::Attribute FloatAttr(const std::string& name, float v) {
-  ir::Attribute a;
-  a.name = name;
-  a.type = ir::AttrType::kFloat;
-  a.f = v;
-  return a;
-}
-
 }  // namespace
 
 int FuseProjectedAttention(ir::Graph& g, const std::map<std::string, ir::TensorType>& types) {
@@ -378,7 +363,7 @@ int FuseProjectedAttention(ir::Graph& g, const std::map<std::string, ir::TensorT
         f.inputs.push_back(p->node->inputs[2]);
       }
       f.outputs = {last.outputs[0]};
-      f.attributes = {IntAttr("heads", mt->q.heads), FloatAttr("scale", mt->scale)};
+      f.attributes = {ir::IntAttr("heads", mt->q.heads), ir::FloatAttr("scale", mt->scale)};
       replacement[i] = std::move(f);
       ++fused;
     }

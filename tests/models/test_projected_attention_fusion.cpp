@@ -9,62 +9,22 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
 
 #include "backends/registry.h"
 #include "io/npy.h"
 #include "onnx/import.h"
 #include "runtime/session.h"
-#include "support/compare.h"
+#include "support/expect_tensors.h"
 #include "support/fixtures.h"
+#include "support/graph_builders.h"
 
 namespace samq::testing {
 namespace {
 
 constexpr int64_t kHeads = 2, kHeadDim = 4, kChannels = 12, kInternal = kHeads * kHeadDim;
 
-ir::ValueInfo Value(const std::string& name, std::vector<ir::Dim> dims) {
-  ir::ValueInfo v;
-  v.name = name;
-  v.dtype = DType::kFloat32;
-  v.has_shape = true;
-  v.dims = std::move(dims);
-  return v;
-}
-
-ir::Node N(const std::string& op, std::vector<std::string> in, const std::string& out,
-           std::vector<ir::Attribute> attrs = {}) {
-  ir::Node n;
-  n.name = out + "_node";
-  n.op_type = op;
-  n.inputs = std::move(in);
-  n.outputs = {out};
-  n.attributes = std::move(attrs);
-  return n;
-}
-
-ir::Attribute Ints(const std::string& name, std::vector<int64_t> v) {
-  ir::Attribute a;
-  a.name = name;
-  a.type = ir::AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-ir::Attribute Int(const std::string& name, int64_t v) {
-  ir::Attribute a;
-  a.name = name;
-  a.type = ir::AttrType::kInt;
-  a.i = v;
-  return a;
-}
-
-Tensor Random(const Shape& s, uint32_t seed, float scale = 1.0f) {
-  Tensor t = Tensor::Zeros(DType::kFloat32, s);
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(gen);
-  return t;
-}
+using ir::IntAttr;
+using ir::IntsAttr;
 
 struct Variant {
   bool queries_dynamic = true;  // token-to-image: few queries; else image-to-token: few keys
@@ -80,11 +40,10 @@ ir::Model DecoderAttentionModel(const Variant& v) {
   m.producer_name = "samq-tests";
   ir::Graph& g = m.graph;
   g.name = "decoder_attention";
-  const ir::Dim dyn{-1, "tokens"}, fixed{40, ""};
-  const ir::Dim nq = v.queries_dynamic ? dyn : fixed, nk = v.queries_dynamic ? fixed : dyn;
-  g.inputs = {Value("xq", {{1, ""}, nq, {kChannels, ""}}), Value("xk", {{1, ""}, nk, {kChannels, ""}}),
-              Value("xv", {{1, ""}, nk, {kChannels, ""}})};
-  g.outputs = {Value("y", {{1, ""}, nq, {kChannels, ""}})};
+  const int64_t nq = v.queries_dynamic ? -1 : 40, nk = v.queries_dynamic ? 40 : -1;  // -1: dynamic
+  g.inputs = {FloatValue("xq", {1, nq, kChannels}, "tokens"), FloatValue("xk", {1, nk, kChannels}, "tokens"),
+              FloatValue("xv", {1, nk, kChannels}, "tokens")};
+  g.outputs = {FloatValue("y", {1, nq, kChannels}, "tokens")};
   if (v.expose_scores) {
     ir::ValueInfo p;  // rank left unknown
     p.name = "p";
@@ -93,11 +52,11 @@ ir::Model DecoderAttentionModel(const Variant& v) {
   }
   uint32_t seed = 100;
   for (const char* p : {"q", "k", "v"}) {
-    g.initializers[std::string("w") + p] = Random({kChannels, kInternal}, seed++, 0.3f);
-    g.initializers[std::string("b") + p] = Random({kInternal}, seed++);
+    g.initializers[std::string("w") + p] = RandomNormal({kChannels, kInternal}, seed++, 0.3f);
+    g.initializers[std::string("b") + p] = RandomNormal({kInternal}, seed++);
   }
-  g.initializers["wo"] = Random({kInternal, kChannels}, seed++, 0.3f);
-  g.initializers["bo"] = Random({kChannels}, seed++);
+  g.initializers["wo"] = RandomNormal({kInternal, kChannels}, seed++, 0.3f);
+  g.initializers["bo"] = RandomNormal({kChannels}, seed++);
   for (int64_t i = 0; i < 4; ++i) g.initializers["i" + std::to_string(i)] = Tensor::Scalar<int64_t>(i);
   g.initializers["heads"] = Tensor::FromVector<int64_t>({1}, {kHeads});
   g.initializers["heads_scalar"] = Tensor::Scalar<int64_t>(kHeads);
@@ -106,37 +65,37 @@ ir::Model DecoderAttentionModel(const Variant& v) {
   auto& nodes = g.nodes;
   // Linear + separate_heads, the reshape target computed from the projection's run-time shape.
   auto split = [&](const std::string& p, const std::string& x, const std::vector<int64_t>& perm) {
-    nodes.push_back(N("MatMul", {x, "w" + p}, p + "_mm"));
-    nodes.push_back(N("Add", {"b" + p, p + "_mm"}, p + "_proj"));
-    nodes.push_back(N("Shape", {p + "_proj"}, p + "_shape"));
-    for (int i = 0; i < 3; ++i) nodes.push_back(N("Gather", {p + "_shape", "i" + std::to_string(i)}, p + "_g" + std::to_string(i), {Int("axis", 0)}));
-    nodes.push_back(N("Div", {p + "_g2", "heads_scalar"}, p + "_d"));
-    nodes.push_back(N("Unsqueeze", {p + "_g0", "axes0"}, p + "_u0"));
-    nodes.push_back(N("Unsqueeze", {p + "_g1", "axes0"}, p + "_u1"));
-    nodes.push_back(N("Unsqueeze", {p + "_d", "axes0"}, p + "_u3"));
-    nodes.push_back(N("Concat", {p + "_u0", p + "_u1", "heads", p + "_u3"}, p + "_target", {Int("axis", 0)}));
-    nodes.push_back(N("Reshape", {p + "_proj", p + "_target"}, p + "_4d"));
-    nodes.push_back(N("Transpose", {p + "_4d"}, p + "_heads", {Ints("perm", perm)}));
+    nodes.push_back(GraphNode("MatMul", {x, "w" + p}, p + "_mm"));
+    nodes.push_back(GraphNode("Add", {"b" + p, p + "_mm"}, p + "_proj"));
+    nodes.push_back(GraphNode("Shape", {p + "_proj"}, p + "_shape"));
+    for (int i = 0; i < 3; ++i) nodes.push_back(GraphNode("Gather", {p + "_shape", "i" + std::to_string(i)}, p + "_g" + std::to_string(i), {IntAttr("axis", 0)}));
+    nodes.push_back(GraphNode("Div", {p + "_g2", "heads_scalar"}, p + "_d"));
+    nodes.push_back(GraphNode("Unsqueeze", {p + "_g0", "axes0"}, p + "_u0"));
+    nodes.push_back(GraphNode("Unsqueeze", {p + "_g1", "axes0"}, p + "_u1"));
+    nodes.push_back(GraphNode("Unsqueeze", {p + "_d", "axes0"}, p + "_u3"));
+    nodes.push_back(GraphNode("Concat", {p + "_u0", p + "_u1", "heads", p + "_u3"}, p + "_target", {IntAttr("axis", 0)}));
+    nodes.push_back(GraphNode("Reshape", {p + "_proj", p + "_target"}, p + "_4d"));
+    nodes.push_back(GraphNode("Transpose", {p + "_4d"}, p + "_heads", {IntsAttr("perm", perm)}));
   };
   split("q", "xq", {0, 2, 1, 3});
   split("k", "xk", {0, 2, 3, 1});
   split("v", "xv", {0, 2, 1, 3});
-  nodes.push_back(N("MatMul", {"q_heads", "k_heads"}, "s"));
-  nodes.push_back(N(v.mul_scale ? "Mul" : "Div", {"s", "scale"}, "s_scaled"));
-  nodes.push_back(N("Softmax", {"s_scaled"}, "p", {Int("axis", -1)}));
-  nodes.push_back(N("MatMul", {"p", "v_heads"}, "o"));
+  nodes.push_back(GraphNode("MatMul", {"q_heads", "k_heads"}, "s"));
+  nodes.push_back(GraphNode(v.mul_scale ? "Mul" : "Div", {"s", "scale"}, "s_scaled"));
+  nodes.push_back(GraphNode("Softmax", {"s_scaled"}, "p", {IntAttr("axis", -1)}));
+  nodes.push_back(GraphNode("MatMul", {"p", "v_heads"}, "o"));
   // recombine_heads: Transpose, then Reshape to [b, n, H * d] read off o's shape.
-  nodes.push_back(N("Transpose", {"o"}, "o_t", {Ints("perm", {0, 2, 1, 3})}));
-  nodes.push_back(N("Shape", {"o"}, "o_shape"));
-  for (int i = 0; i < 4; ++i) nodes.push_back(N("Gather", {"o_shape", "i" + std::to_string(i)}, "o_g" + std::to_string(i), {Int("axis", 0)}));
-  nodes.push_back(N("Mul", {"o_g1", "o_g3"}, "o_c"));
-  nodes.push_back(N("Unsqueeze", {"o_g0", "axes0"}, "o_u0"));
-  nodes.push_back(N("Unsqueeze", {"o_g2", "axes0"}, "o_u1"));
-  nodes.push_back(N("Unsqueeze", {"o_c", "axes0"}, "o_u2"));
-  nodes.push_back(N("Concat", {"o_u0", "o_u1", "o_u2"}, "o_target", {Int("axis", 0)}));
-  nodes.push_back(N("Reshape", {"o_t", "o_target"}, "o_3d"));
-  nodes.push_back(N("MatMul", {"o_3d", "wo"}, "o_mm"));
-  nodes.push_back(N("Add", {"o_mm", "bo"}, "y"));
+  nodes.push_back(GraphNode("Transpose", {"o"}, "o_t", {IntsAttr("perm", {0, 2, 1, 3})}));
+  nodes.push_back(GraphNode("Shape", {"o"}, "o_shape"));
+  for (int i = 0; i < 4; ++i) nodes.push_back(GraphNode("Gather", {"o_shape", "i" + std::to_string(i)}, "o_g" + std::to_string(i), {IntAttr("axis", 0)}));
+  nodes.push_back(GraphNode("Mul", {"o_g1", "o_g3"}, "o_c"));
+  nodes.push_back(GraphNode("Unsqueeze", {"o_g0", "axes0"}, "o_u0"));
+  nodes.push_back(GraphNode("Unsqueeze", {"o_g2", "axes0"}, "o_u1"));
+  nodes.push_back(GraphNode("Unsqueeze", {"o_c", "axes0"}, "o_u2"));
+  nodes.push_back(GraphNode("Concat", {"o_u0", "o_u1", "o_u2"}, "o_target", {IntAttr("axis", 0)}));
+  nodes.push_back(GraphNode("Reshape", {"o_t", "o_target"}, "o_3d"));
+  nodes.push_back(GraphNode("MatMul", {"o_3d", "wo"}, "o_mm"));
+  nodes.push_back(GraphNode("Add", {"o_mm", "bo"}, "y"));
   return m;
 }
 
@@ -169,11 +128,7 @@ Compiled CompileAndRun(ir::Model model, const std::vector<std::map<std::string, 
 }
 
 void ExpectSame(const Tensor& want, const Tensor& got, double tol, const std::string& what) {
-  ASSERT_TRUE(want.defined() && got.defined()) << what;
-  auto d = CompareTensors(want, got);
-  ASSERT_TRUE(d.same_shape) << what;
-  EXPECT_LE(d.max_abs, tol) << what << ": " << d.str();
-  EXPECT_EQ(d.nan_mismatch, 0) << what;
+  ExpectMaxAbsDiff(want, got, tol, what);
 }
 
 std::vector<std::map<std::string, Tensor>> Feeds(const Variant& v) {
@@ -181,9 +136,9 @@ std::vector<std::map<std::string, Tensor>> Feeds(const Variant& v) {
   uint32_t seed = 1;
   for (int64_t tokens : {1, 3, 7}) {  // prompt sizes; 7 tokens x 2 heads > 8 columns: plain order
     const int64_t nq = v.queries_dynamic ? tokens : 40, nk = v.queries_dynamic ? 40 : tokens;
-    feeds.push_back({{"xq", Random({1, nq, kChannels}, seed++)},
-                     {"xk", Random({1, nk, kChannels}, seed++)},
-                     {"xv", Random({1, nk, kChannels}, seed++)}});
+    feeds.push_back({{"xq", RandomNormal({1, nq, kChannels}, seed++)},
+                     {"xk", RandomNormal({1, nk, kChannels}, seed++)},
+                     {"xv", RandomNormal({1, nk, kChannels}, seed++)}});
   }
   return feeds;
 }

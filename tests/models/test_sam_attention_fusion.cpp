@@ -14,39 +14,20 @@
 #include "io/npy.h"
 #include "runtime/session.h"
 #include "onnx/import.h"
-#include "support/compare.h"
+#include "support/expect_tensors.h"
 #include "support/fixtures.h"
+#include "support/graph_builders.h"
 
 namespace samq::testing {
 namespace {
 
-ir::ValueInfo Value(const std::string& name, const Shape& dims) {
-  ir::ValueInfo v;
-  v.name = name;
-  v.dtype = DType::kFloat32;
-  v.has_shape = true;
-  for (int64_t d : dims) v.dims.push_back({d, ""});
-  return v;
-}
-
+ir::ValueInfo Value(const std::string& name, const Shape& dims) { return FloatValue(name, dims); }
 ir::Node N(const std::string& op, std::vector<std::string> in, const std::string& out,
            std::vector<ir::Attribute> attrs = {}) {
-  ir::Node n;
-  n.name = out + "_node";
-  n.op_type = op;
-  n.inputs = std::move(in);
-  n.outputs = {out};
-  n.attributes = std::move(attrs);
-  return n;
+  return GraphNode(op, std::move(in), out, std::move(attrs));
 }
-
-ir::Attribute Ints(const std::string& name, std::vector<int64_t> v) {
-  ir::Attribute a;
-  a.name = name;
-  a.type = ir::AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
+using ir::IntsAttr;
+constexpr auto Ints = IntsAttr;
 
 struct Dims {
   int64_t b = 2, h = 3, w = 4, kh = 3, kw = 5, d = 8, dv = 6;
@@ -90,13 +71,7 @@ ir::Model RelPosAttentionModel(const Dims& s, bool swap_adds = false, bool expos
   return m;
 }
 
-Tensor Random(const Shape& s, uint32_t seed, float scale = 1.0f) {
-  Tensor t = Tensor::Zeros(DType::kFloat32, s);
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(gen);
-  return t;
-}
+Tensor Random(const Shape& s, uint32_t seed, float scale = 1.0f) { return RandomNormal(s, seed, scale); }
 
 // SAM-1 preprocessing of the stored resize (fixtures/README.md): (rgb - mean) / std, zero pad
 // bottom/right to side x side, NCHW.
@@ -142,11 +117,7 @@ Compiled CompileAndRun(ir::Model model, const std::map<std::string, Tensor>& fee
 }
 
 void ExpectSame(const Tensor& want, const Tensor& got, double tol, const std::string& what) {
-  ASSERT_TRUE(want.defined() && got.defined()) << what;
-  auto d = CompareTensors(want, got);
-  ASSERT_TRUE(d.same_shape) << what;
-  EXPECT_LE(d.max_abs, tol) << what << ": " << d.str();
-  EXPECT_EQ(d.nan_mismatch, 0) << what;
+  ExpectMaxAbsDiff(want, got, tol, what);
 }
 
 TEST(SamAttentionFusion, ExportedPatternFusesAndMatchesUnfused) {

@@ -411,3 +411,39 @@ TEST(FastPad, ArgumentFormsAndEdgeCases) {
 
 }  // namespace
 }  // namespace samq::testing::linalg
+
+// ---- Expand and Concat that copy nothing (fast_identity_views.cpp) ---------------------------
+
+namespace samq::testing::linalg {
+namespace {
+
+TEST(FastIdentityViews, ExpandAndConcatMatchReference) {
+  uint32_t seed = 900;
+  // Expand to as many elements (leading 1s, the input's own dims): a view; real broadcasts run
+  // the reference. Run-time shape input (constant_inputs = false), as in the decoder export.
+  const std::vector<std::pair<Shape, std::vector<int64_t>>> expands = {
+      {{1, 256, 4, 4}, {1, 1, 256, 4, 4}}, {{2, 3}, {2, 3}}, {{3, 1}, {3, 4}}, {{1, 5}, {2, 1, 5}}};
+  for (const auto& [in, target] : expands) {
+    const Tensor x = RandomBits(DType::kFloat32, in, seed++);
+    const Tensor shape = Ints(target);
+    ExpectFastMatchesRef(MakeNode("Expand", 2), {&x, &shape}, "Expand " + Describe(in, target), 17, false);
+  }
+  const Tensor a = RandomBits(DType::kFloat32, {2, 3, 4}, seed++), b = RandomBits(DType::kFloat32, {2, 5, 4}, seed++);
+  ExpectFastMatchesRef(MakeNode("Concat", 1, {AttrI("axis", 1)}), {&a}, "Concat of one input");
+  ExpectFastMatchesRef(MakeNode("Concat", 2, {AttrI("axis", 1)}), {&a, &b}, "Concat of two inputs");
+}
+
+TEST(FastIdentityViews, SameSizeExpandAndOneInputConcatShareTheInputBuffer) {
+  const Tensor x = RandomBits(DType::kFloat32, {1, 8, 2}, 7);
+  const Tensor shape = Ints({1, 1, 8, 2});
+  auto e = Eval(MakeNode("Expand", 2), {&x, &shape}, "fast.Expand", 17, false);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e.value()[0].raw(), x.raw());
+  EXPECT_EQ(e.value()[0].shape(), (Shape{1, 1, 8, 2}));
+  auto c = Eval(MakeNode("Concat", 1, {AttrI("axis", 0)}), {&x}, "fast.Concat");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c.value()[0].raw(), x.raw());
+}
+
+}  // namespace
+}  // namespace samq::testing::linalg

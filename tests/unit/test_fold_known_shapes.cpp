@@ -7,28 +7,14 @@
 #include "backends/registry.h"
 #include "passes/fold_constants.h"
 #include "runtime/session.h"
+#include "support/graph_builders.h"
 
 namespace samq {
 namespace {
 
-ir::Node N(const std::string& op, std::vector<std::string> in, const std::string& out,
-           std::vector<ir::Attribute> attrs = {}) {
-  ir::Node n;
-  n.name = out + "_node";
-  n.op_type = op;
-  n.inputs = std::move(in);
-  n.outputs = {out};
-  n.attributes = std::move(attrs);
-  return n;
-}
+using testing::GraphNode;
 
-ir::Attribute Int(const std::string& name, int64_t v) {
-  ir::Attribute a;
-  a.name = name;
-  a.type = ir::AttrType::kInt;
-  a.i = v;
-  return a;
-}
+using ir::IntAttr;
 
 ir::ValueInfo Int64Out(const std::string& name) {
   ir::ValueInfo v;
@@ -47,9 +33,9 @@ ir::Graph PartlyKnownShapeGraph() {
   x.dims = {{1, ""}, {-1, "tokens"}, {8, ""}};
   g.inputs = {x};
   for (int64_t i = 0; i < 3; ++i) g.initializers["i" + std::to_string(i)] = Tensor::Scalar<int64_t>(i);
-  g.nodes = {N("Shape", {"x"}, "s"), N("Gather", {"s", "i0"}, "batch", {Int("axis", 0)}),
-             N("Gather", {"s", "i1"}, "tokens", {Int("axis", 0)}), N("Gather", {"s", "i2"}, "channels", {Int("axis", 0)}),
-             N("Shape", {"x"}, "tail", {Int("start", 1)}), N("Gather", {"tail", "i1"}, "tail_channels", {Int("axis", 0)})};
+  g.nodes = {GraphNode("Shape", {"x"}, "s"), GraphNode("Gather", {"s", "i0"}, "batch", {IntAttr("axis", 0)}),
+             GraphNode("Gather", {"s", "i1"}, "tokens", {IntAttr("axis", 0)}), GraphNode("Gather", {"s", "i2"}, "channels", {IntAttr("axis", 0)}),
+             GraphNode("Shape", {"x"}, "tail", {IntAttr("start", 1)}), GraphNode("Gather", {"tail", "i1"}, "tail_channels", {IntAttr("axis", 0)})};
   g.outputs = {Int64Out("batch"), Int64Out("tokens"), Int64Out("channels"), Int64Out("tail_channels")};
   return g;
 }

@@ -31,6 +31,7 @@ void AddFastEinsumKernels(rt::OpRegistry& r);       // fast_einsum.cpp: two-oper
 void AddFastTransposeKernel(rt::OpRegistry& r);     // fast_transpose.cpp: Transpose (views, row copies, 16x16 tiles)
 void AddFastSplitSliceKernels(rt::OpRegistry& r);   // fast_split_slice.cpp: Split, Slice (views, row copies)
 void AddFastPadKernel(rt::OpRegistry& r);           // fast_pad.cpp: Pad, mode constant
+void AddFastIdentityViewKernels(rt::OpRegistry& r); // fast_identity_views.cpp: Expand/Concat that copy nothing
 
 // Softmax over each of `rows` contiguous rows of n floats (y may be x): the max-subtracted form of
 // fast.Softmax, also used inside fused kernels. fast_norm.cpp.

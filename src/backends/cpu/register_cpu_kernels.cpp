@@ -44,6 +44,7 @@ void RegisterCpuKernels(rt::OpRegistry& r) {
   fast::AddFastTransposeKernel(r);
   fast::AddFastSplitSliceKernels(r);
   fast::AddFastPadKernel(r);
+  fast::AddFastIdentityViewKernels(r);
   fast::AddSamAttentionOp(r);  // com.samq Attention schema + kernels (passes/fuse_sam_attention)
   fast::AddProjectedAttentionOp(r);  // com.samq ProjectedAttention (passes/fuse_projected_attention)
 }
