@@ -201,6 +201,34 @@ BENCHMARK(BM_Conv)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// com.samq Attention (fast.Attention), global: args heads, tokens (a square grid), D, rel (1: with
+// SAM ViT's decomposed relative-position bias over the grid). Nominal FLOP: the two products.
+void BM_Attention(benchmark::State& state) {
+  const int64_t heads = state.range(0), n = state.range(1), d = state.range(2), rel = state.range(3);
+  const int64_t side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(n))));
+  ir::Node node{"attn", "Attention", "com.samq", {"q", "k", "v"}, {"y"}, {}, ""};
+  std::vector<Tensor> inputs{RandomNormal({heads, n, d}, 13), RandomNormal({heads, n, d}, 14),
+                             RandomNormal({heads, n, d}, 15)};
+  if (rel) {
+    node.inputs.insert(node.inputs.end(), {"rel_h", "rel_w"});
+    inputs.push_back(RandomNormal({heads, side, side, side}, 16));
+    inputs.push_back(RandomNormal({heads, side, side, side}, 17));
+  }
+  ir::Attribute scale;
+  scale.name = "scale";
+  scale.type = ir::AttrType::kFloat;
+  scale.f = 1.0f / std::sqrt(static_cast<float>(d));
+  node.set_attr(scale);
+  NodeCase c{node, std::move(inputs), std::vector<bool>(node.inputs.size(), false), 4.0 * heads * n * n * d};
+  RunCase(state, std::move(c));
+}
+BENCHMARK(BM_Attention)
+    ->ArgNames({"heads", "N", "D", "rel"})
+    ->Args({12, 4096, 64, 1})  // SAM ViT-B global block (64x64 tokens, 12 heads)
+    ->Args({4, 4096, 96, 0})   // SAM 2.1 hiera-tiny global block (stage 3, 64x64 tokens, 4 heads)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 // LayerNormalization over the last axis (opset 17 op): nominal 8 FLOP per element.
 void BM_LayerNorm(benchmark::State& state) {
   const int64_t rows = state.range(0), cols = state.range(1);

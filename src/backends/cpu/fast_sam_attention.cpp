@@ -36,6 +36,12 @@ constexpr int64_t kMaxTileRows = 8;
 
 int64_t RoundUp16(int64_t n) { return (n + kTileLanes - 1) / kTileLanes * kTileLanes; }
 
+// Row stride of the K^T panels and score rows: the padded key count, plus one vector when that
+// is a multiple of 1 KB. At 4096 keys each row is 16 KB apart, so the 64 depth rows of K^T a
+// tile reads (and the score rows it writes) all fall into the same few L1 sets and evict each
+// other between the row tiles that should share them.
+int64_t KeyStride(int64_t nkp) { return nkp % 256 == 0 ? nkp + kTileLanes : nkp; }
+
 // c[0 .. rows) x [0 .. width) (=|+=) a-rows x b-panel, in tiles of up to 64 columns. Rows past
 // `rows` repeat the last one (their results land in c's spare rows, which callers size for).
 void TiledProduct(const float* const* a_rows, int64_t rows, const float* b, int64_t ldb, int64_t width,
@@ -165,7 +171,7 @@ class FastAttention final : public rt::Kernel {
       return Status::Ok();
     }
     const int64_t kh = a.kh, kw = a.kw;
-    const int64_t nkp = RoundUp16(nk), dvp = RoundUp16(dv);
+    const int64_t nkp = RoundUp16(nk), dvp = RoundUp16(dv), ldk = KeyStride(nkp);
     const std::vector<int64_t> qo = a.q.BatchOffsets(), ko = a.k.BatchOffsets(), vo = a.v.BatchOffsets(),
                                yo = a.y.BatchOffsets();
     const float* pq = ctx.input(0).data<float>();
@@ -180,21 +186,21 @@ class FastAttention final : public rt::Kernel {
     const int64_t ldv = pack_v ? dvp : a.v.row_stride;
     const bool q_dense = a.q.row_stride == d;
 
-    // K^T of batch b as [D][nkp] (padding columns zero).
+    // K^T of batch b as [D][ldk] (columns nk..nkp zero).
     auto pack_k = [&](int64_t b, float* dst) {
       const float* src = pk + ko[b];
       if (a.k.row_stride == 1) {  // K stored transposed: each depth is a contiguous key row
         for (int64_t c = 0; c < d; ++c) {
-          std::memcpy(dst + c * nkp, src + c * a.k.col_stride, static_cast<size_t>(nk) * 4);
-          std::fill(dst + c * nkp + nk, dst + (c + 1) * nkp, 0.0f);
+          std::memcpy(dst + c * ldk, src + c * a.k.col_stride, static_cast<size_t>(nk) * 4);
+          std::fill(dst + c * ldk + nk, dst + c * ldk + nkp, 0.0f);
         }
       } else if (a.k.col_stride == 1) {
-        TransposeRows(src, a.k.row_stride, nk, d, dst, nkp);
-        for (int64_t c = 0; c < d; ++c) std::fill(dst + c * nkp + nk, dst + (c + 1) * nkp, 0.0f);
+        TransposeRows(src, a.k.row_stride, nk, d, dst, ldk);
+        for (int64_t c = 0; c < d; ++c) std::fill(dst + c * ldk + nk, dst + c * ldk + nkp, 0.0f);
       } else {
         for (int64_t c = 0; c < d; ++c) {
-          for (int64_t j = 0; j < nk; ++j) dst[c * nkp + j] = src[j * a.k.row_stride + c * a.k.col_stride];
-          std::fill(dst + c * nkp + nk, dst + (c + 1) * nkp, 0.0f);
+          for (int64_t j = 0; j < nk; ++j) dst[c * ldk + j] = src[j * a.k.row_stride + c * a.k.col_stride];
+          std::fill(dst + c * ldk + nk, dst + c * ldk + nkp, 0.0f);
         }
       }
     };
@@ -210,11 +216,11 @@ class FastAttention final : public rt::Kernel {
     };
     auto make_scratch = [&](bool own_kv) {
       Scratch s;
-      s.scores.resize(static_cast<size_t>((kQueryBlock + kMaxTileRows) * nkp));  // spare rows: see TiledProduct
+      s.scores.resize(static_cast<size_t>((kQueryBlock + kMaxTileRows) * ldk));  // spare rows: see TiledProduct
       s.out.resize(static_cast<size_t>((kQueryBlock + kMaxTileRows) * dvp));
       if (!q_dense) s.q.resize(static_cast<size_t>(kQueryBlock * d));
       if (own_kv) {
-        s.kt.resize(static_cast<size_t>(d * nkp));
+        s.kt.resize(static_cast<size_t>(d * ldk));
         if (pack_v) s.v.resize(static_cast<size_t>(nk * dvp));
       }
       return s;
@@ -231,10 +237,10 @@ class FastAttention final : public rt::Kernel {
           rows[r] = s.q.data() + r * d;
         }
       }
-      TiledProduct(rows.data(), n_rows, kt, nkp, nkp, d, s.scores.data(), nkp, false);
+      TiledProduct(rows.data(), n_rows, kt, ldk, nkp, d, s.scores.data(), ldk, false);
       for (int64_t r = 0; r < n_rows; ++r) {
         const int64_t qi = b * nq + i0 + r;
-        float* sr = s.scores.data() + r * nkp;
+        float* sr = s.scores.data() + r * ldk;
         const float* bias_row = pbias ? pbias + ((b % a.bias_batches) * nq + i0 + r) * nk : nullptr;
         inv_sum[r] = BiasExpRow(sr, nk, a.scale, rel ? prh + qi * kh : nullptr, kh, rel ? prw + qi * kw : nullptr,
                                 kw, bias_row);
@@ -265,11 +271,11 @@ class FastAttention final : public rt::Kernel {
       });
       return Status::Ok();
     }
-    std::vector<float> kt(static_cast<size_t>(nb * d * nkp));
+    std::vector<float> kt(static_cast<size_t>(nb * d * ldk));
     std::vector<float> vp(pack_v ? static_cast<size_t>(nb * nk * dvp) : 0);
     parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
-        pack_k(b, kt.data() + b * d * nkp);
+        pack_k(b, kt.data() + b * d * ldk);
         if (pack_v) pack_v_rows(b, vp.data() + b * nk * dvp);
       }
     });
@@ -277,7 +283,7 @@ class FastAttention final : public rt::Kernel {
       Scratch s = make_scratch(false);
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t b = t / blocks;
-        block(b, (t % blocks) * kQueryBlock, kt.data() + b * d * nkp, pack_v ? vp.data() + b * nk * dvp : pv + vo[b], s);
+        block(b, (t % blocks) * kQueryBlock, kt.data() + b * d * ldk, pack_v ? vp.data() + b * nk * dvp : pv + vo[b], s);
       }
     });
     return Status::Ok();
