@@ -229,6 +229,40 @@ BENCHMARK(BM_Attention)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// com.samq MBConv (TinyViT's block): args C, H = W, expand ratio, stride, residual (1: R = X and
+// the block's last GELU, as MobileSAM's first stage). Nominal FLOP: the three convs.
+void BM_MBConv(benchmark::State& state) {
+  const int64_t c = state.range(0), hw = state.range(1), e = c * state.range(2), s = state.range(3),
+                res = state.range(4);
+  const int64_t m = res ? c : e, ohw = (hw + 2 - 3) / s + 1;
+  ir::Node node{"mbconv", "MBConv", "com.samq", {"x", "w1", "b1", "wd", "bd", "w3", "b3"}, {"y"}, {}, ""};
+  node.set_attr(IntsAttr("strides", {s, s}));
+  node.set_attr(IntsAttr("pads", {1, 1, 1, 1}));
+  std::vector<Tensor> inputs{RandomNormal({1, c, hw, hw}, 18),   RandomNormal({e, c, 1, 1}, 19, 0.1f),
+                             RandomNormal({e}, 20, 0.1f),        RandomNormal({e, 1, 3, 3}, 21, 0.3f),
+                             RandomNormal({e}, 22, 0.1f),        RandomNormal({m, e, 1, 1}, 23, 0.05f),
+                             RandomNormal({m}, 24, 0.1f)};
+  std::vector<bool> constant{false, true, true, true, true, true, true};
+  if (res) {
+    node.inputs.push_back("x");
+    inputs.push_back(inputs[0]);
+    constant.push_back(false);
+    ir::Attribute act;
+    act.name = "activation";
+    act.type = ir::AttrType::kString;
+    act.s = "gelu";
+    node.set_attr(act);
+  }
+  const double flops = 2.0 * e * c * hw * hw + 18.0 * e * ohw * ohw + 2.0 * m * e * ohw * ohw;
+  NodeCase nc{node, std::move(inputs), std::move(constant), flops};
+  RunCase(state, std::move(nc));
+}
+BENCHMARK(BM_MBConv)
+    ->ArgNames({"C", "HW", "ratio", "stride", "res"})
+    ->Args({64, 256, 4, 1, 1})  // MobileSAM layers.0 MBConv block (64 -> 256 -> 64 at 256 x 256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 // LayerNormalization over the last axis (opset 17 op): nominal 8 FLOP per element.
 void BM_LayerNorm(benchmark::State& state) {
   const int64_t rows = state.range(0), cols = state.range(1);

@@ -44,13 +44,14 @@ Status CheckOutputPath(const QuantizeConfig& c) {
 // activations the attention MatMuls read (--quantize-attention); the fused Attention op never
 // materializes Q, Kᵀ, V or the probabilities. The decoders' projected attentions always stay
 // unfused here: the fused node never materializes the output projection's input, a MatMul input
-// that calibration must observe.
+// that calibration must observe (nor does MBConv the inputs of its depthwise and project convs).
 Result<std::unique_ptr<rt::Session>> MakeSession(ir::Model model, int threads, const std::string& path,
                                                  bool unfused_attention = false) {
   rt::SessionOptions so;
   so.threads = threads;
   so.fuse_sam_attention = !unfused_attention;
   so.fuse_projected_attention = false;
+  so.fuse_mbconv = false;  // calibration observes the depthwise and project convs' inputs
   auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), so);
   if (!s.ok()) return s.status().WithContext(path);
   return s;

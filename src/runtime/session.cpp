@@ -13,6 +13,7 @@
 #include "passes/fuse_layer_norm_2d.h"
 #include "passes/fold_attention_layouts.h"
 #include "passes/fuse_matmul_bias.h"
+#include "passes/fuse_mbconv.h"
 #include "passes/fuse_projected_attention.h"
 #include "passes/fuse_resize_crop.h"
 #include "passes/fuse_sam_attention.h"
@@ -141,6 +142,8 @@ Status Session::Impl::Compile() {
     // After FuseGelu, whose Gelu nodes it folds into the Conv before them.
     if (registry->Find("com.samq", "ConvGelu"))
       passes::FuseConvGelu(g, registry->Find("com.samq", "ConvTransposeGelu") != nullptr);
+    // After FuseConvGelu: the pattern is made of ConvGelu nodes.
+    if (options.fuse_mbconv && registry->Find("com.samq", "MBConv")) passes::FuseMBConv(g);
     // Same for the integer convolutions of a quantized model (passes/fuse_qconv_gelu).
     if (registry->Find("com.samq", "QConvGelu") && registry->Find("com.samq", "QMatMulGelu"))
       passes::FuseQConvGelu(g);

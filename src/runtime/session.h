@@ -58,6 +58,10 @@ struct SessionOptions {
   // becomes one com.samq ProjectedAttention node, whose kernel sends the few prompt tokens
   // through the weights instead of the 4096 image tokens (passes/fuse_projected_attention.h).
   bool fuse_projected_attention = true;
+  // With optimize: 1x1 expand -> depthwise -> 1x1 project chains (TinyViT's MBConv, EfficientViT's)
+  // become one com.samq MBConv node that computes them in bands of rows, so the expanded tensors
+  // (64 MiB each on MobileSAM's first stage) are never written out (passes/fuse_mbconv.h).
+  bool fuse_mbconv = true;
 };
 
 struct NodeKernelChoice {

@@ -1,6 +1,7 @@
 // The fusions and fast kernels actually take effect on the fixture encoders: every GELU subgraph
 // becomes one com.samq Gelu node on fast.Gelu, or part of a com.samq ConvGelu when it follows a
-// Conv, or of a com.samq MatMulBias when it follows a linear layer (one per Erf / Tanh node of the original file, since each GELU of these models has
+// Conv, or of a com.samq MatMulBias when it follows a linear layer, or of a com.samq MBConv block
+// (one per Erf / Tanh node of the original file, since each GELU of these models has
 // exactly one), and LayerNormalization / Softmax run on
 // their fast kernels. Numerical parity of the fused models is test_fixture_parity.cpp's job.
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@ struct Counts {
   std::map<std::string, int> original;             // op_type -> nodes in the file
   std::map<std::string, std::map<std::string, int>> chosen;  // op_type -> kernel -> nodes
   int matmul_gelus = 0;  // com.samq MatMulBias nodes with activation = "gelu"
+  int mbconv_gelus = 0;  // GELUs inside com.samq MBConv nodes: 2 each, 3 with activation = "gelu"
 };
 
 Counts Compile(const std::filesystem::path& p) {
@@ -33,7 +35,10 @@ Counts Compile(const std::filesystem::path& p) {
   if (!s.ok()) return c;
   for (const auto& k : (*s)->kernel_choices()) ++c.chosen[k.op_type][k.kernel];
   for (const auto& n : (*s)->model().graph.nodes)
+  {
     if (n.op_type == "MatMulBias" && n.attr_string("activation", "none") == "gelu") ++c.matmul_gelus;
+    if (n.op_type == "MBConv") c.mbconv_gelus += n.attr_string("activation", "none") == "gelu" ? 3 : 2;
+  }
   return c;
 }
 
@@ -56,12 +61,14 @@ TEST(Fusions, GeluAndFastNormKernelsFireOnFixtureEncoders) {
     // Likewise after a linear layer (passes/fuse_matmul_bias): com.samq MatMulBias, never on
     // its reference kernel.
     EXPECT_EQ(c.chosen["MatMulBias"]["ref.MatMulBias"], 0);
-    EXPECT_EQ(c.chosen["Gelu"]["fast.Gelu"] + conv_gelus + c.matmul_gelus, gelus);
+    // And inside an expand -> depthwise -> project block (passes/fuse_mbconv): com.samq MBConv.
+    EXPECT_EQ(c.chosen["MBConv"]["ref.MBConv"], 0);
+    EXPECT_EQ(c.chosen["Gelu"]["fast.Gelu"] + conv_gelus + c.matmul_gelus + c.mbconv_gelus, gelus);
     EXPECT_EQ(c.chosen["Erf"].size() + c.chosen["Tanh"].size(), 0u) << "an activation was not fused";
     for (const char* op : {"LayerNormalization", "Softmax"})
       for (const auto& [kernel, n] : c.chosen[op]) EXPECT_EQ(kernel, std::string("fast.") + op);
-    std::printf("[fusions] %-24s %d GELU subgraphs -> com.samq Gelu (%d into ConvGelu, %d into MatMulBias)\n",
-                model, gelus, conv_gelus, c.matmul_gelus);
+    std::printf("[fusions] %-24s %d GELU subgraphs -> com.samq Gelu (%d into ConvGelu, %d into MatMulBias, %d into MBConv)\n",
+                model, gelus, conv_gelus, c.matmul_gelus, c.mbconv_gelus);
   }
 }
 

@@ -53,6 +53,7 @@ struct BenchArgs {
   bool no_fold_attention_layouts = false;
   bool no_fuse_matmul_bias = false;
   bool no_fuse_projected_attention = false;
+  bool no_fuse_mbconv = false;
   std::string precision = "fp32";
 };
 
@@ -247,6 +248,7 @@ Status RunBench(const BenchArgs& a) {
   so.fold_attention_layouts = !a.no_fold_attention_layouts;
   so.fuse_matmul_bias = !a.no_fuse_matmul_bias;
   so.fuse_projected_attention = !a.no_fuse_projected_attention;
+  so.fuse_mbconv = !a.no_fuse_mbconv;
   SAMQ_ASSIGN_OR_RETURN(auto session,
                         rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so));
   const double load_ms = ms_since(t_load);
@@ -355,6 +357,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_flag("--no-fuse-projected-attention", args->no_fuse_projected_attention,
                 "Keep the decoder's attention projections separate (A/B timing of "
                 "passes/fuse_projected_attention)");
+  cmd->add_flag("--no-fuse-mbconv", args->no_fuse_mbconv,
+                "Keep expand / depthwise / project convs separate (A/B timing of passes/fuse_mbconv)");
   AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunBench(*args); };
 }

@@ -71,9 +71,6 @@ __attribute__((always_inline)) inline void DepthwisePlane(const float* in, int64
   }
 }
 
-using PlaneFn = void (*)(const float*, int64_t, int64_t, const float*, float, int64_t, int64_t,
-                         const float*, float*, int64_t, int64_t);
-
 // One non-template entry per (K, S), so target_clones can compile each for AVX-512 and baseline.
 #define SAMQ_DW_PLANE(K, S)                                                                     \
   SAMQ_CLONES void DepthwisePlane##K##x##S(const float* in, int64_t H, int64_t W,              \
@@ -90,17 +87,21 @@ SAMQ_DW_PLANE(7, 1)
 SAMQ_DW_PLANE(7, 2)
 #undef SAMQ_DW_PLANE
 
-PlaneFn PickPlane(int64_t k, int64_t s) {
+}  // namespace
+
+DepthwisePlaneFn PickDepthwisePlane(int64_t k, int64_t s) {
   if (k == 3) return s == 1 ? DepthwisePlane3x1 : DepthwisePlane3x2;
   if (k == 5) return s == 1 ? DepthwisePlane5x1 : DepthwisePlane5x2;
   if (k == 7) return s == 1 ? DepthwisePlane7x1 : DepthwisePlane7x2;
   return nullptr;
 }
 
+namespace {
+
 class DepthwiseConv2d final : public rt::Kernel {
  public:
   // `gelu`: com.samq ConvGelu; each plane gets the GELU right after it is computed (in L2).
-  DepthwiseConv2d(PlaneFn plane, int64_t k, int64_t channels, bool gelu,
+  DepthwiseConv2d(DepthwisePlaneFn plane, int64_t k, int64_t channels, bool gelu,
                   std::unique_ptr<rt::Kernel> fallback, PlanePrologue prologue = {})
       : plane_(plane), k_(k), channels_(channels), gelu_(gelu), fallback_(std::move(fallback)),
         prologue_(std::move(prologue)) {}
@@ -154,7 +155,7 @@ class DepthwiseConv2d final : public rt::Kernel {
     return fallback_->Run(ctx);
   }
 
-  PlaneFn plane_;  // compiled for kernel size k_
+  DepthwisePlaneFn plane_;  // compiled for kernel size k_
   int64_t k_, channels_;
   bool gelu_;
   std::unique_ptr<rt::Kernel> fallback_;
@@ -186,7 +187,7 @@ std::unique_ptr<rt::Kernel> MakeDepthwiseConv(const rt::KernelBuildInfo& info, s
     if (d != 1) return decline("dilation");
   if (attrs->strides[0] != attrs->strides[1] || attrs->strides[0] > 2)
     return decline("strides other than 1x1 or 2x2");
-  PlaneFn plane = PickPlane(w.dims[2], attrs->strides[0]);
+  DepthwisePlaneFn plane = PickDepthwisePlane(w.dims[2], attrs->strides[0]);
   if (!plane) return decline("kernel size other than 3, 5 or 7");
   std::string fallback_why;
   auto fallback = (gelu ? RefConvGeluCandidate() : RefConvCandidate()).make(info, &fallback_why);

@@ -46,4 +46,14 @@ using PlanePrologue = std::function<void(const float* src, int64_t n, float* dst
 std::unique_ptr<rt::Kernel> MakeDepthwiseConvWithPrologue(const rt::KernelBuildInfo& info, std::string* why,
                                                           bool gelu, PlanePrologue prologue);
 
+// One output plane of a float32 depthwise conv with a K x K kernel and stride S (both compile-time
+// in the function picked): out[oh][ow] = bias + sum w[ki][kj] * in[oh*S - pad_top + ki][ow*S -
+// pad_left + kj] over an H x W plane (rows W floats apart), taps outside it reading zero (`zeros`:
+// at least W zeros). PickDepthwisePlane gives null for K outside {3, 5, 7} or S outside {1, 2}.
+// fast_depthwise_conv.cpp (also the row band kernel of fast_mbconv.cpp).
+using DepthwisePlaneFn = void (*)(const float* in, int64_t H, int64_t W, const float* w, float bias,
+                                  int64_t pad_top, int64_t pad_left, const float* zeros, float* out,
+                                  int64_t OH, int64_t OW);
+DepthwisePlaneFn PickDepthwisePlane(int64_t k, int64_t s);
+
 }  // namespace samq::backends::fast

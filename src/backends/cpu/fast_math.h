@@ -37,25 +37,28 @@ inline float Exp(float x) {
   return p * s1 * s2;
 }
 
-// erf(x) = sign(x) * (1 - erfc(|x|)), erfc from the Chebyshev-fitted form
-// t * exp(-z^2 + P(t)), t = 1 / (1 + z/2) (fractional error < 1.2e-7 on erfc, so the absolute
-// error of erf stays ~1e-7 everywhere).
+// erf(x) = x P(x^2) / Q(x^2) on [-4, 4], x clamped to it outside (erf(4) rounds to 1 in float):
+// a rational fit (degrees 6 and 4 in x^2, weighted least squares against libm's erf in double;
+// max |error| 6e-8 in double, 3.6e-7 evaluated in float, near |x| = 3.4). Ten FMAs and one
+// division: the exp-based erfc form it replaced cost about 3x as much per element, and GELU
+// (0.5 x (1 + erf(x / sqrt 2))) runs over every expanded activation of MobileSAM's first stage.
+// NaN stays NaN (both clamps compare false).
 inline float Erf(float x) {
-  const float z = x < 0 ? -x : x;
-  const float t = 1.0f / (1.0f + 0.5f * z);
-  float p = 0.17087277f;
-  p = p * t + -0.82215223f;
-  p = p * t + 1.48851587f;
-  p = p * t + -1.13520398f;
-  p = p * t + 0.27886807f;
-  p = p * t + -0.18628806f;
-  p = p * t + 0.09678418f;
-  p = p * t + 0.37409196f;
-  p = p * t + 1.00002368f;
-  p = p * t + -1.26551223f;
-  const float erfc = t * Exp(-z * z + p);
-  const float r = 1.0f - erfc;
-  return x < 0 ? -r : r;
+  const float c = x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x);
+  const float z = c * c;
+  float p = 1.928134096829126e-08f;
+  p = p * z + -1.9842875644826563e-06f;
+  p = p * z + 0.00015364019782282412f;
+  p = p * z + 0.004212771076709032f;
+  p = p * z + 0.052178408950567245f;
+  p = p * z + 0.21205511689186096f;
+  p = p * z + 1.1283787488937378f;
+  float q = 0.0010786919156089425f;
+  q = q * z + 0.015387692488729954f;
+  q = q * z + 0.12001412361860275f;
+  q = q * z + 0.5212570428848267f;
+  q = q * z + 1.0f;
+  return c * p / q;
 }
 
 // tanh(x) = sign(x) * (1 - 2 / (e^{2|x|} + 1)); absolute error ~1e-7 (relative error grows for

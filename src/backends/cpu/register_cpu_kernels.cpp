@@ -4,11 +4,12 @@
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/layer_norm_2d.h"
 #include "backends/cpu/matmul_bias.h"
+#include "backends/cpu/mbconv.h"
 #include "backends/cpu/onednn_kernels.h"
+#include "backends/cpu/projected_attention.h"
 #include "backends/cpu/qconv_kernels.h"
 #include "backends/cpu/resize_bilinear.h"
 #include "backends/cpu/resize_crop_resize.h"
-#include "backends/cpu/projected_attention.h"
 #include "backends/cpu/sam_attention.h"
 #include "backends/registry.h"
 
@@ -46,6 +47,7 @@ void RegisterCpuKernels(rt::OpRegistry& r) {
   fast::AddFastPadKernel(r);
   fast::AddFastIdentityViewKernels(r);
   fast::AddSamAttentionOp(r);  // com.samq Attention schema + kernels (passes/fuse_sam_attention)
+  fast::AddMBConvOp(r);  // com.samq MBConv (passes/fuse_mbconv)
   fast::AddProjectedAttentionOp(r);  // com.samq ProjectedAttention (passes/fuse_projected_attention)
 }
 

@@ -1,0 +1,145 @@
+#include "passes/fuse_mbconv.h"
+
+#include <unordered_map>
+#include <vector>
+
+#include "ir/attribute.h"
+
+namespace samq::passes {
+namespace {
+
+bool AllEqual(const std::vector<int64_t>& v, int64_t value) {
+  for (int64_t x : v)
+    if (x != value) return false;
+  return true;
+}
+
+// A float32 initializer of rank 4, or null.
+const Tensor* Weight4(const ir::Graph& g, const std::string& name) {
+  auto it = g.initializers.find(name);
+  if (it == g.initializers.end() || it->second.dtype() != DType::kFloat32 || it->second.rank() != 4) return nullptr;
+  return &it->second;
+}
+
+bool NoAutoPad(const ir::Node& n) {
+  const std::string a = n.attr_string("auto_pad", "NOTSET");
+  return a == "NOTSET" || a.empty();
+}
+
+// A 1x1, stride 1, unpadded, ungrouped conv with a bias and an initializer weight [M, C, 1, 1].
+const Tensor* PointwiseWeight(const ir::Graph& g, const ir::Node& n) {
+  if (n.inputs.size() != 3 || n.inputs[2].empty() || n.outputs.size() != 1) return nullptr;
+  const Tensor* w = Weight4(g, n.inputs[1]);
+  if (!w || w->dim(2) != 1 || w->dim(3) != 1) return nullptr;
+  if (n.attr_int("group", 1) != 1 || !AllEqual(n.attr_ints("strides"), 1) || !AllEqual(n.attr_ints("pads"), 0) ||
+      !AllEqual(n.attr_ints("dilations"), 1) || !NoAutoPad(n))
+    return nullptr;
+  return w;
+}
+
+bool IsConvGelu(const ir::Node& n) { return n.op_type == "ConvGelu" && n.domain == "com.samq"; }
+
+}  // namespace
+
+int FuseMBConv(ir::Graph& g) {
+  std::unordered_map<std::string, int> readers, reader_node;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (const auto& in : g.nodes[i].inputs)
+      if (!in.empty()) {
+        ++readers[in];
+        reader_node[in] = static_cast<int>(i);
+      }
+  for (const auto& o : g.outputs) ++readers[o.name];  // a graph output must stay visible
+  std::vector<bool> drop(g.nodes.size(), false);
+  auto only_reader = [&](const std::string& v) {
+    if (readers[v] != 1 || !reader_node.count(v)) return -1;
+    const int r = reader_node[v];
+    return drop[r] ? -1 : r;
+  };
+
+  int fused = 0;
+  for (size_t i1 = 0; i1 < g.nodes.size(); ++i1) {
+    const ir::Node& expand = g.nodes[i1];
+    if (drop[i1] || !IsConvGelu(expand)) continue;
+    const Tensor* w1 = PointwiseWeight(g, expand);
+    if (!w1) continue;
+    const std::string approximate = expand.attr_string("approximate", "none");
+    const int64_t c = w1->dim(1), e = w1->dim(0);
+
+    const int i2 = only_reader(expand.outputs[0]);
+    if (i2 < 0) continue;
+    const ir::Node& depthwise = g.nodes[i2];
+    if (!IsConvGelu(depthwise) || depthwise.inputs.size() != 3 || depthwise.inputs[0] != expand.outputs[0] ||
+        depthwise.inputs[2].empty() || depthwise.outputs.size() != 1 ||
+        depthwise.attr_string("approximate", "none") != approximate || !NoAutoPad(depthwise) ||
+        !AllEqual(depthwise.attr_ints("dilations"), 1))
+      continue;
+    const Tensor* wd = Weight4(g, depthwise.inputs[1]);
+    if (!wd || wd->dim(0) != e || wd->dim(1) != 1 || wd->dim(2) != wd->dim(3) || depthwise.attr_int("group", 1) != e)
+      continue;
+    const int64_t k = wd->dim(2);
+
+    const int i3 = only_reader(depthwise.outputs[0]);
+    if (i3 < 0) continue;
+    const ir::Node& project = g.nodes[i3];
+    const bool project_gelu = IsConvGelu(project) && project.attr_string("approximate", "none") == approximate;
+    if (!(project.op_type == "Conv" && project.domain.empty()) && !project_gelu) continue;
+    const Tensor* w3 = PointwiseWeight(g, project);
+    if (!w3 || w3->dim(1) != e || project.inputs[0] != depthwise.outputs[0]) continue;
+
+    // The residual: only when Z has X's shape (stride 1, "same" pads, as many channels out as in).
+    std::string out = project.outputs[0], residual, activation = project_gelu ? "gelu" : "none";
+    std::vector<int> folded{static_cast<int>(i1), i2, i3};
+    const auto strides = depthwise.attr_ints("strides"), pads = depthwise.attr_ints("pads");
+    const bool same_shape = AllEqual(strides, 1) && w3->dim(0) == c && pads.size() == 4 &&
+                            pads[0] + pads[2] == k - 1 && pads[1] + pads[3] == k - 1;
+    const int i4 = project_gelu ? -1 : only_reader(out);
+    if (same_shape && i4 >= 0) {
+      const ir::Node& add = g.nodes[i4];
+      const std::string& x = expand.inputs[0];
+      if (add.op_type == "Add" && add.domain.empty() && add.inputs.size() == 2 && add.outputs.size() == 1 &&
+          ((add.inputs[0] == out && add.inputs[1] == x) || (add.inputs[1] == out && add.inputs[0] == x))) {
+        residual = x;
+        out = add.outputs[0];
+        folded.push_back(i4);
+        const int i5 = only_reader(out);
+        if (i5 >= 0) {
+          const ir::Node& gelu = g.nodes[i5];
+          if (gelu.op_type == "Gelu" && gelu.domain == "com.samq" && gelu.inputs.size() == 1 &&
+              gelu.outputs.size() == 1 && gelu.attr_string("approximate", "none") == approximate) {
+            activation = "gelu";
+            out = gelu.outputs[0];
+            folded.push_back(i5);
+          }
+        }
+      }
+    }
+
+    ir::Node fused_node;
+    fused_node.name = expand.name + "/fused_mbconv";
+    fused_node.op_type = "MBConv";
+    fused_node.domain = "com.samq";
+    fused_node.inputs = {expand.inputs[0], expand.inputs[1], expand.inputs[2], depthwise.inputs[1],
+                         depthwise.inputs[2], project.inputs[1], project.inputs[2]};
+    if (!residual.empty()) fused_node.inputs.push_back(residual);
+    fused_node.outputs = {out};
+    for (const auto& a : depthwise.attributes)
+      if (a.name != "group" && a.name != "approximate") fused_node.attributes.push_back(a);
+    if (approximate != "none") fused_node.set_attr(ir::StringAttr("approximate", approximate));
+    fused_node.set_attr(ir::StringAttr("activation", activation));
+    const int last = folded.back();
+    for (int f : folded) drop[f] = true;
+    drop[last] = false;
+    g.nodes[last] = std::move(fused_node);
+    ++fused;
+  }
+  if (fused == 0) return 0;
+  std::vector<ir::Node> kept;
+  kept.reserve(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(kept);
+  return fused;
+}
+
+}  // namespace samq::passes
