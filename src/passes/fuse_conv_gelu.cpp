@@ -1,19 +1,13 @@
 #include "passes/fuse_conv_gelu.h"
 
-#include <unordered_map>
 #include <vector>
+
+#include "passes/node_readers.h"
 
 namespace samq::passes {
 
 int FuseConvGelu(ir::Graph& g, bool conv_transpose) {
-  std::unordered_map<std::string, int> readers, reader_node;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (const auto& in : g.nodes[i].inputs)
-      if (!in.empty()) {
-        ++readers[in];
-        reader_node[in] = static_cast<int>(i);
-      }
-  for (const auto& o : g.outputs) ++readers[o.name];  // a graph output must stay visible
+  const NodeReaders readers(g);
 
   std::vector<bool> drop(g.nodes.size(), false);
   int fused = 0;
@@ -25,8 +19,8 @@ int FuseConvGelu(ir::Graph& g, bool conv_transpose) {
     auto w = g.initializers.find(conv.inputs[1]);
     if (w == g.initializers.end() || w->second.dtype() != DType::kFloat32) continue;
     const std::string& y = conv.outputs[0];
-    if (readers[y] != 1 || !reader_node.count(y)) continue;
-    const int gi = reader_node[y];
+    const int gi = readers.OnlyReader(y);
+    if (gi < 0) continue;
     ir::Node& gelu = g.nodes[gi];
     if (drop[gi] || gelu.op_type != "Gelu" || gelu.domain != "com.samq" || gelu.outputs.size() != 1 ||
         gelu.inputs.size() != 1)
@@ -46,12 +40,7 @@ int FuseConvGelu(ir::Graph& g, bool conv_transpose) {
     drop[gi] = true;
     ++fused;
   }
-  if (fused == 0) return 0;
-  std::vector<ir::Node> kept;
-  kept.reserve(g.nodes.size() - fused);
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
+  if (fused > 0) EraseMarkedNodes(g, drop);
   return fused;
 }
 

@@ -1,7 +1,8 @@
 #include "passes/fuse_matmul_bias.h"
 
-#include <unordered_map>
 #include <vector>
+
+#include "passes/node_readers.h"
 
 namespace samq::passes {
 namespace {
@@ -15,20 +16,12 @@ bool IsColumnBias(const Tensor& b, int64_t n) {
 }  // namespace
 
 int FuseMatMulBias(ir::Graph& g) {
-  std::unordered_map<std::string, int> readers, reader_node;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (const auto& in : g.nodes[i].inputs)
-      if (!in.empty()) {
-        ++readers[in];
-        reader_node[in] = static_cast<int>(i);
-      }
-  for (const auto& o : g.outputs) ++readers[o.name];  // a graph output must stay visible
-  // The single reader of `v` (a node not already fused away), or -1.
+  const NodeReaders readers(g);
   std::vector<bool> drop(g.nodes.size(), false);
+  // The single reader of `v` (a node not already fused away), or -1.
   auto only_reader = [&](const std::string& v) {
-    if (readers[v] != 1 || !reader_node.count(v)) return -1;
-    const int r = reader_node[v];
-    return drop[r] ? -1 : r;
+    const int r = readers.OnlyReader(v);
+    return r < 0 || drop[r] ? -1 : r;
   };
 
   int fused = 0;
@@ -73,12 +66,7 @@ int FuseMatMulBias(ir::Graph& g) {
     mm.set_attr(a);
     ++fused;
   }
-  if (fused == 0) return 0;
-  std::vector<ir::Node> kept;
-  kept.reserve(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
+  if (fused > 0) EraseMarkedNodes(g, drop);
   return fused;
 }
 

@@ -1,9 +1,9 @@
 #include "passes/fuse_mbconv.h"
 
-#include <unordered_map>
 #include <vector>
 
 #include "ir/attribute.h"
+#include "passes/node_readers.h"
 
 namespace samq::passes {
 namespace {
@@ -42,19 +42,11 @@ bool IsConvGelu(const ir::Node& n) { return n.op_type == "ConvGelu" && n.domain 
 }  // namespace
 
 int FuseMBConv(ir::Graph& g) {
-  std::unordered_map<std::string, int> readers, reader_node;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (const auto& in : g.nodes[i].inputs)
-      if (!in.empty()) {
-        ++readers[in];
-        reader_node[in] = static_cast<int>(i);
-      }
-  for (const auto& o : g.outputs) ++readers[o.name];  // a graph output must stay visible
+  const NodeReaders readers(g);
   std::vector<bool> drop(g.nodes.size(), false);
-  auto only_reader = [&](const std::string& v) {
-    if (readers[v] != 1 || !reader_node.count(v)) return -1;
-    const int r = reader_node[v];
-    return drop[r] ? -1 : r;
+  auto only_reader = [&](const std::string& v) {  // a node not already fused away, or -1
+    const int r = readers.OnlyReader(v);
+    return r < 0 || drop[r] ? -1 : r;
   };
 
   int fused = 0;
@@ -133,12 +125,7 @@ int FuseMBConv(ir::Graph& g) {
     g.nodes[last] = std::move(fused_node);
     ++fused;
   }
-  if (fused == 0) return 0;
-  std::vector<ir::Node> kept;
-  kept.reserve(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
+  if (fused > 0) EraseMarkedNodes(g, drop);
   return fused;
 }
 

@@ -1,19 +1,13 @@
 #include "passes/fuse_qconv_gelu.h"
 
-#include <unordered_map>
 #include <vector>
+
+#include "passes/node_readers.h"
 
 namespace samq::passes {
 
 int FuseQConvGelu(ir::Graph& g) {
-  std::unordered_map<std::string, int> readers, reader_node;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (const auto& in : g.nodes[i].inputs)
-      if (!in.empty()) {
-        ++readers[in];
-        reader_node[in] = static_cast<int>(i);
-      }
-  for (const auto& o : g.outputs) ++readers[o.name];  // a graph output must stay visible
+  const NodeReaders readers(g);
 
   std::vector<bool> drop(g.nodes.size(), false);
   int fused = 0;
@@ -22,8 +16,8 @@ int FuseQConvGelu(ir::Graph& g) {
         conv.outputs.size() != 1)
       continue;
     const std::string& y = conv.outputs[0];
-    if (readers[y] != 1 || !reader_node.count(y)) continue;
-    const int gi = reader_node[y];
+    const int gi = readers.OnlyReader(y);
+    if (gi < 0) continue;
     const ir::Node& gelu = g.nodes[gi];
     if (drop[gi] || gelu.op_type != "Gelu" || gelu.domain != "com.samq" || gelu.outputs.size() != 1 ||
         gelu.inputs.size() != 1 || gelu.attr_string("approximate", "none") != "none")
@@ -33,12 +27,7 @@ int FuseQConvGelu(ir::Graph& g) {
     drop[gi] = true;
     ++fused;
   }
-  if (fused == 0) return 0;
-  std::vector<ir::Node> kept;
-  kept.reserve(g.nodes.size() - fused);
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!drop[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
+  if (fused > 0) EraseMarkedNodes(g, drop);
   return fused;
 }
 
