@@ -226,6 +226,8 @@ BENCHMARK(BM_Attention)
     ->ArgNames({"heads", "N", "D", "rel"})
     ->Args({12, 4096, 64, 1})  // SAM ViT-B global block (64x64 tokens, 12 heads)
     ->Args({4, 4096, 96, 0})   // SAM 2.1 hiera-tiny global block (stage 3, 64x64 tokens, 4 heads)
+    ->Args({300, 196, 64, 1})  // SAM ViT-B windowed block (25 windows of 14x14 tokens x 12 heads)
+    ->Args({300, 196, 64, 0})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -33,6 +33,8 @@ TEST(SamAttention, FastMatchesReference) {
       {2, 7, 7, 7, 7, 32, 64, true, 4.0f},      // peaky softmax
       {2, 10, 5, 2, 35, 8, 8, false, 1.0f},     // no bias: plain attention, Nk 70
       {1, 1, 1, 1, 1, 3, 5, true, 1.0f},        // one query, one key
+      {1, 20, 18, 20, 18, 16, 16, true, 0.5f},  // bias tables wider than a vector (the loop path)
+      {2, 17, 3, 17, 3, 8, 8, true, 1.0f},      // KH 17 > 16, KW 3: the loop path again
   };
   uint32_t seed = 1;
   for (const Case& c : cases) {

@@ -56,4 +56,9 @@ using DepthwisePlaneFn = void (*)(const float* in, int64_t H, int64_t W, const f
                                   int64_t OH, int64_t OW);
 DepthwisePlaneFn PickDepthwisePlane(int64_t k, int64_t s);
 
+// dst[c * ldd + j] = src[j * lds + c] for j < rows, c < cols, on the calling thread: 16 x 16 tiles
+// transposed in AVX-512 registers where the CPU has them and both sides reach 16, else the same
+// tiling with a scalar loop. fast_transpose.cpp (also fast.Attention's K^T packing).
+void TransposeFloatMatrix(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd);
+
 }  // namespace samq::backends::fast

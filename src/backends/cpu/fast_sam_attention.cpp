@@ -15,10 +15,11 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <vector>
 
 #include "backends/cpu/fast_kernels.h"
-#include "backends/cpu/fast_math.h"
 #include "backends/cpu/gemm_tile.h"
 #include "backends/cpu/sam_attention.h"
 #include "core/parallel.h"
@@ -66,85 +67,102 @@ void TiledProduct(const float* const* a_rows, int64_t rows, const float* b, int6
 // 16 floats / int32s, unaligned and aliasing-safe: one zmm register in the AVX-512 clone.
 typedef float V16 __attribute__((vector_size(64), aligned(4), may_alias));
 typedef int32_t I16 __attribute__((vector_size(64)));
+typedef int32_t I16u __attribute__((vector_size(64), aligned(4), may_alias));  // for loads from memory
 
-// p[0..16) = fastmath::Exp(p[0..16) - mx) on 16 lanes at once (the same clamp, reduction and
-// polynomial step by step), and *sum += the results. Written on vector types because GCC does
-// not vectorize the scalar call inside an exp-and-sum loop (a float reduction) without
-// -ffast-math. Vectors only pass through pointers: no vector-passing ABI is involved.
+// exp(x) for x = s - max <= 0, the only arguments a max-subtracted softmax has, which makes it
+// cheaper than the general fastmath::Exp: no upper clamp and a single 2^n scale (n >= -126 keeps
+// 2^n a normal float). x = n + f with n = round(x log2 e), f in [-1/2, 1/2]; 2^f by a degree-5
+// polynomial (least-squares fit of the relative error, 2.3e-7 evaluated in float), 2^n built in
+// the exponent field straight from the rounding's magic-number sum: 1.5 * 2^23 + 127 has an ulp of
+// 1, so the sum's low mantissa bits hold n + 127 and shifting them by 23 makes them the exponent.
+// About 13 vector operations per 16 scores against 25 for the clamped two-scale form. NaN scores
+// stay NaN (the clamp's comparison is false for them).
+constexpr float kExpLog2e = 1.44269504088896341f;
+constexpr float kExpMagic = 12582912.0f + 127.0f;
+constexpr float kExpLowest = -87.0f;
+constexpr float kExp2C0 = 1.0000001192092896f, kExp2C1 = 0.6931469440460205f, kExp2C2 = 0.24022120237350464f,
+                kExp2C3 = 0.05550713464617729f, kExp2C4 = 0.00967553723603487f, kExp2C5 = 0.001327644451521337f;
+
+// p[0..16) = exp(p[0..16) - mx) on 16 lanes at once, as above, and *sum += the results. Written
+// on vector types because GCC does not vectorize the scalar call inside an exp-and-sum loop (a
+// float reduction) without -ffast-math. Vectors only pass through pointers: no vector-passing ABI.
 __attribute__((always_inline)) inline void ExpShifted16(float* p, float mx, V16* sum) {
-  const V16 lo = V16{} + -87.33f, hi = V16{} + 88.72f;
+  const V16 lowest = V16{} + kExpLowest;
   V16 x = *reinterpret_cast<const V16*>(p) - mx;
-  x = x < lo ? lo : (x > hi ? hi : x);
-  const V16 n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  V16 r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  V16 q = V16{} + 1.9875691500e-4f;
-  q = q * r + 1.3981999507e-3f;
-  q = q * r + 8.3334519073e-3f;
-  q = q * r + 4.1665795894e-2f;
-  q = q * r + 1.6666665459e-1f;
-  q = q * r + 5.0000001201e-1f;
-  q = q * r * r + r + 1.0f;
-  const I16 ni = __builtin_convertvector(n, I16);
-  const I16 h = ni >> 1;
-  const I16 b1 = (h + 127) << 23, b2 = (ni - h + 127) << 23;
-  const V16 e = q * reinterpret_cast<const V16&>(b1) * reinterpret_cast<const V16&>(b2);
+  x = x < lowest ? lowest : x;
+  const V16 t = x * kExpLog2e + kExpMagic;
+  const V16 n = t - kExpMagic;
+  const V16 f = x * kExpLog2e - n;
+  const V16 q = ((((kExp2C5 * f + kExp2C4) * f + kExp2C3) * f + kExp2C2) * f + kExp2C1) * f + kExp2C0;
+  const I16 bits = (I16)t << 23;  // a same-size vector cast reinterprets the bits
+  const V16 e = q * (V16)bits;
   *reinterpret_cast<V16*>(p) = e;
   *sum += e;
 }
 
+// The decomposed bias of key j is rh[j / KW] + rw[j % KW]. With KH and KW at most 16 (SAM's
+// 14 x 14 windows) each table fits one vector, and a 16-key chunk of the bias is two in-register
+// permutes of them by fixed lane indices (the same for every query row: built once per run).
+// Without this, the bias loop runs KH times over KW = 14 keys, shorter than a vector, and cost
+// as much as the exp.
+struct SmallRelIndex {
+  std::vector<int32_t> h, w;  // per padded key: j / KW and j % KW (clamped to the table)
+  static bool Applies(int64_t kh, int64_t kw) { return kh > 0 && kw > 0 && kh <= kTileLanes && kw <= kTileLanes; }
+  SmallRelIndex(int64_t kh, int64_t kw, int64_t nkp) : h(static_cast<size_t>(nkp)), w(static_cast<size_t>(nkp)) {
+    for (int64_t j = 0; j < nkp; ++j) {
+      h[j] = static_cast<int32_t>(std::min(j / kw, kh - 1));
+      w[j] = static_cast<int32_t>(j % kw);
+    }
+  }
+};
+
 // Scales one score row, adds the decomposed bias (rh: KH values, rw: KW values; null = none)
-// and the full bias row (null = none), replaces it by exp(s - max) and returns 1 / sum (max and
-// sum kept per lane, then combined).
-SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, float scale, const float* rh, int64_t kh, const float* rw,
-                             int64_t kw, const float* bias) {
+// and the full bias row (null = none) in one pass, replaces it by exp(s - max) and returns
+// 1 / sum (max and sum kept per lane, then combined). The row holds nkp = nk rounded up to 16
+// floats: the padding keys are set to -inf, so whole vectors cover the row (their exp, about
+// 1e-38 after the clamp, cannot change a sum that is at least 1).
+SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, const float* rh, int64_t kh,
+                             const float* rw, int64_t kw, const float* bias, const SmallRelIndex* small) {
   constexpr int64_t L = kTileLanes;
-  if (scale != 1.0f)
-    for (int64_t j = 0; j < nk; ++j) s[j] *= scale;
-  if (bias)
-    for (int64_t j = 0; j < nk; ++j) s[j] += bias[j];
-  if (rh) {
+  if (rh && small && !bias) {
+    V16 th = {}, tw = {};
+    for (int64_t a = 0; a < kh; ++a) th[a] = rh[a];
+    for (int64_t x = 0; x < kw; ++x) tw[x] = rw[x];
+    for (int64_t j = 0; j < nkp; j += L) {
+      const I16 ih = *reinterpret_cast<const I16u*>(small->h.data() + j);
+      const I16 iw = *reinterpret_cast<const I16u*>(small->w.data() + j);
+      V16& v = *reinterpret_cast<V16*>(s + j);
+      v = v * scale + (__builtin_shuffle(th, ih) + __builtin_shuffle(tw, iw));
+    }
+  } else if (rh) {
     for (int64_t a = 0; a < kh; ++a) {
       float* sa = s + a * kw;
       const float ha = rh[a];
-      for (int64_t x = 0; x < kw; ++x) sa[x] += ha + rw[x];
+      if (bias) {
+        const float* ba = bias + a * kw;
+        for (int64_t x = 0; x < kw; ++x) sa[x] = sa[x] * scale + ((ha + rw[x]) + ba[x]);
+      } else {
+        for (int64_t x = 0; x < kw; ++x) sa[x] = sa[x] * scale + (ha + rw[x]);
+      }
     }
+  } else if (bias) {
+    for (int64_t j = 0; j < nk; ++j) s[j] = s[j] * scale + bias[j];
+  } else if (scale != 1.0f) {
+    for (int64_t j = 0; j < nk; ++j) s[j] *= scale;
   }
-  const int64_t body = nk / L * L;
-  float mx = s[0];
-  if (body > 0) {
-    V16 vmax = *reinterpret_cast<const V16*>(s);
-    for (int64_t j = L; j < body; j += L) {
-      const V16 v = *reinterpret_cast<const V16*>(s + j);
-      vmax = v > vmax ? v : vmax;
-    }
-    for (int64_t l = 0; l < L; ++l) mx = std::max(mx, vmax[l]);
+  for (int64_t j = nk; j < nkp; ++j) s[j] = -std::numeric_limits<float>::infinity();
+  V16 vmax = *reinterpret_cast<const V16*>(s);
+  for (int64_t j = L; j < nkp; j += L) {
+    const V16 v = *reinterpret_cast<const V16*>(s + j);
+    vmax = v > vmax ? v : vmax;
   }
-  for (int64_t j = body; j < nk; ++j) mx = std::max(mx, s[j]);
+  float mx = vmax[0];
+  for (int64_t l = 1; l < L; ++l) mx = std::max(mx, vmax[l]);
   V16 vsum = {};
-  for (int64_t j = 0; j < body; j += L) ExpShifted16(s + j, mx, &vsum);
+  for (int64_t j = 0; j < nkp; j += L) ExpShifted16(s + j, mx, &vsum);
   float sum = 0.0f;
-  for (int64_t j = body; j < nk; ++j) sum += (s[j] = fastmath::Exp(s[j] - mx));
   for (int64_t l = 0; l < L; ++l) sum += vsum[l];
   return 1.0f / sum;
-}
-
-// dst[c * ldd + j] = src[j * lds + c] for j < rows, c < cols, through 16 x 16 tiles, so both the
-// reads and the writes run along cache lines (a scalar loop writes each element to another line:
-// on MobileSAM's 49-key windows that made the K packing cost more than the transposes it saved).
-SAMQ_CLONES void TransposeRows(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
-  constexpr int64_t T = 16;
-  float tile[T][T];
-  for (int64_t j0 = 0; j0 < rows; j0 += T) {
-    const int64_t nj = std::min(T, rows - j0);
-    for (int64_t c0 = 0; c0 < cols; c0 += T) {
-      const int64_t nc = std::min(T, cols - c0);
-      for (int64_t j = 0; j < nj; ++j)
-        for (int64_t c = 0; c < nc; ++c) tile[c][j] = src[(j0 + j) * lds + c0 + c];
-      for (int64_t c = 0; c < nc; ++c)
-        for (int64_t j = 0; j < nj; ++j) dst[(c0 + c) * ldd + j0 + j] = tile[c][j];
-    }
-  }
 }
 
 // Q's, V's and Y's columns must be contiguous (the factory checks; the fold pass only makes such
@@ -185,6 +203,8 @@ class FastAttention final : public rt::Kernel {
     const bool pack_v = dvp != dv;
     const int64_t ldv = pack_v ? dvp : a.v.row_stride;
     const bool q_dense = a.q.row_stride == d;
+    std::optional<SmallRelIndex> small_rel;
+    if (rel && SmallRelIndex::Applies(kh, kw)) small_rel.emplace(kh, kw, nkp);
 
     // K^T of batch b as [D][ldk] (columns nk..nkp zero).
     auto pack_k = [&](int64_t b, float* dst) {
@@ -195,7 +215,7 @@ class FastAttention final : public rt::Kernel {
           std::fill(dst + c * ldk + nk, dst + c * ldk + nkp, 0.0f);
         }
       } else if (a.k.col_stride == 1) {
-        TransposeRows(src, a.k.row_stride, nk, d, dst, ldk);
+        TransposeFloatMatrix(src, a.k.row_stride, nk, d, dst, ldk);
         for (int64_t c = 0; c < d; ++c) std::fill(dst + c * ldk + nk, dst + c * ldk + nkp, 0.0f);
       } else {
         for (int64_t c = 0; c < d; ++c) {
@@ -242,8 +262,8 @@ class FastAttention final : public rt::Kernel {
         const int64_t qi = b * nq + i0 + r;
         float* sr = s.scores.data() + r * ldk;
         const float* bias_row = pbias ? pbias + ((b % a.bias_batches) * nq + i0 + r) * nk : nullptr;
-        inv_sum[r] = BiasExpRow(sr, nk, a.scale, rel ? prh + qi * kh : nullptr, kh, rel ? prw + qi * kw : nullptr,
-                                kw, bias_row);
+        inv_sum[r] = BiasExpRow(sr, nk, nkp, a.scale, rel ? prh + qi * kh : nullptr, kh,
+                                rel ? prw + qi * kw : nullptr, kw, bias_row, small_rel ? &*small_rel : nullptr);
         rows[r] = sr;
       }
       for (int64_t k0 = 0; k0 < nk; k0 += kKeyChunk) {

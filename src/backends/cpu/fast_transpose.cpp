@@ -204,6 +204,23 @@ void TransposeTiled(const E* in, const Plan& p, int a, E* out) {
   });
 }
 
+}  // namespace
+
+void TransposeFloatMatrix(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
+  for (int64_t b0 = 0; b0 < rows; b0 += kTile) {
+    const int64_t nb = std::min(kTile, rows - b0);
+#ifdef SAMQ_HAVE_AVX512_PATH
+    if (kAvx512 && cols >= kTile && rows >= kTile) {
+      BandAvx512(src, lds, dst, ldd, 0, cols, b0, nb, false);
+      continue;
+    }
+#endif
+    BandScalar(src, lds, dst, ldd, 0, cols, b0, nb);
+  }
+}
+
+namespace {
+
 std::vector<int64_t> PermOf(const ir::Node& node, int64_t rank) {
   std::vector<int64_t> perm = node.attr_ints("perm");
   if (!node.attr("perm")) {  // default: reverse the dims

@@ -95,7 +95,7 @@ Status InferAttention(rt::InferContext& ctx) {
   auto known = [](int64_t a, int64_t b) { return a >= 0 && b >= 0; };
   for (size_t i = 0; i + 2 < r; ++i)
     if ((k.rank_known && known(q.dims[i], k.dims[i]) && q.dims[i] != k.dims[i]) ||
-        known(q.dims[i], v.dims[i]) && q.dims[i] != v.dims[i])
+        (known(q.dims[i], v.dims[i]) && q.dims[i] != v.dims[i]))
       return ctx.Error("Q, K and V batch dims differ");
   int64_t nk = v.dims[r - 2];
   if (k.rank_known) {
