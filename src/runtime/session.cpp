@@ -12,6 +12,7 @@
 #include "passes/fuse_gelu.h"
 #include "passes/fuse_layer_norm_2d.h"
 #include "passes/fold_attention_layouts.h"
+#include "passes/fuse_attention_rel_pos.h"
 #include "passes/fuse_matmul_bias.h"
 #include "passes/fuse_mbconv.h"
 #include "passes/fuse_projected_attention.h"
@@ -157,7 +158,10 @@ Status Session::Impl::Compile() {
     if (options.fuse_sam_attention && registry->Find("com.samq", "Attention")) {
       TypeMap attn_types;  // the pass checks the pattern's shapes on these
       SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, attn_types));
-      if (passes::FuseSamAttention(g, attn_types) > 0 && options.fold_attention_layouts) {
+      const int fused = passes::FuseSamAttention(g, attn_types);
+      // The rewrite only reads types of values the attention fusion left alone.
+      if (fused > 0 && options.fuse_attention_rel_pos) passes::FuseAttentionRelPos(g, attn_types);
+      if (fused > 0 && options.fold_attention_layouts) {
         TypeMap fold_types;  // the fold walks the layout chains around each Attention on these
         SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, fold_types));
         if (passes::FoldAttentionLayouts(g, fold_types) > 0) passes::EliminateDeadNodes(g);

@@ -42,6 +42,9 @@ struct SessionOptions {
   // into the output projection's input through strided views, so the Transpose/Split/Reshape
   // chains between them disappear (passes/fold_attention_layouts.h).
   bool fold_attention_layouts = true;
+  // With fuse_sam_attention: SAM ViT's rel-pos Einsums (and the q scaling) move into the
+  // Attention, which computes them from its own Q rows (passes/fuse_attention_rel_pos.h).
+  bool fuse_attention_rel_pos = true;
   // With optimize: Resize -> Slice(s) -> Resize chains (the end of SAM-1's decoder) become one
   // com.samq ResizeCropResize node that never writes the first resize or the crop
   // (passes/fuse_resize_crop.h).

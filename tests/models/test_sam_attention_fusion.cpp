@@ -91,24 +91,30 @@ struct Compiled {
   int attention_nodes = -1, softmax_nodes = -1;
   int folded_nodes = -1;   // Attention nodes in the strided form (passes/fold_attention_layouts)
   int layout_nodes = -1;   // Transpose and Split nodes left
+  int einsum_nodes = -1;   // the rel-pos Einsums left outside the attention
+  int table_nodes = -1;    // Attention nodes computing them itself (passes/fuse_attention_rel_pos)
   std::map<std::string, Tensor> out;
 };
 
-Compiled CompileAndRun(ir::Model model, const std::map<std::string, Tensor>& feeds, bool fuse, bool ref_only) {
+Compiled CompileAndRun(ir::Model model, const std::map<std::string, Tensor>& feeds, bool fuse, bool ref_only,
+                       bool rel_pos_inside = true) {
   Compiled c;
   rt::SessionOptions o;
   o.fuse_sam_attention = fuse;
+  o.fuse_attention_rel_pos = rel_pos_inside;
   o.reference_kernels_only = ref_only;
   o.threads = 2;
   auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), o);
   EXPECT_TRUE(s.ok()) << s.status().message();
   if (!s.ok()) return c;
-  c.attention_nodes = c.softmax_nodes = c.folded_nodes = c.layout_nodes = 0;
+  c.attention_nodes = c.softmax_nodes = c.folded_nodes = c.layout_nodes = c.einsum_nodes = c.table_nodes = 0;
   for (const auto& n : (*s)->model().graph.nodes) {
     c.attention_nodes += n.op_type == "Attention" && n.domain == "com.samq";
     c.folded_nodes += n.op_type == "Attention" && n.attr("layout_dims") != nullptr;
     c.layout_nodes += n.op_type == "Transpose" || n.op_type == "Split";
     c.softmax_nodes += n.op_type == "Softmax";
+    c.einsum_nodes += n.op_type == "Einsum";
+    c.table_nodes += n.op_type == "Attention" && n.inputs.size() == 8 && !n.inputs[6].empty();
   }
   auto r = (*s)->Run(feeds);
   EXPECT_TRUE(r.ok()) << r.status().message();
@@ -177,11 +183,18 @@ TEST(SamAttentionFusion, FiresOncePerBlockOnSamVitMini) {
   ASSERT_EQ(softmaxes, 2);
   Compiled fused = CompileAndRun(load(), {{"image", image}}, true, false);
   Compiled plain = CompileAndRun(load(), {{"image", image}}, false, false);
+  // The rel-pos Einsums moved inside (passes/fuse_attention_rel_pos) or left outside.
+  Compiled outside = CompileAndRun(load(), {{"image", image}}, true, false, false);
   EXPECT_EQ(fused.attention_nodes, softmaxes);
   EXPECT_EQ(fused.softmax_nodes, 0);
+  EXPECT_EQ(fused.table_nodes, softmaxes);
+  EXPECT_EQ(fused.einsum_nodes, 0);
+  EXPECT_EQ(outside.table_nodes, 0);
+  EXPECT_EQ(outside.einsum_nodes, 2 * softmaxes);
   ASSERT_EQ(fused.out.size(), 1u);
   const std::string name = fused.out.begin()->first;
   ExpectSame(plain.out[name], fused.out[name], 1e-4, "fused vs unfused");
+  ExpectSame(outside.out[name], fused.out[name], 1e-4, "rel-pos inside vs outside the attention");
   ExpectSame(*want, fused.out[name], 1e-4, "fused vs PyTorch");
   auto d = CompareTensors(plain.out[name], fused.out[name]);
   std::printf("[sam-attention] sam-vit-mini fused vs unfused: max abs %.3g\n", d.max_abs);

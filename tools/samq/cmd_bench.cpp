@@ -51,6 +51,7 @@ struct BenchArgs {
   bool json = false;
   bool no_fuse_attention = false;
   bool no_fold_attention_layouts = false;
+  bool no_fuse_attention_rel_pos = false;
   bool no_fuse_matmul_bias = false;
   bool no_fuse_projected_attention = false;
   bool no_fuse_mbconv = false;
@@ -246,6 +247,7 @@ Status RunBench(const BenchArgs& a) {
   so.release_packed_weights = true;  // measure memory as a user runs the model
   so.fuse_sam_attention = !a.no_fuse_attention;
   so.fold_attention_layouts = !a.no_fold_attention_layouts;
+  so.fuse_attention_rel_pos = !a.no_fuse_attention_rel_pos;
   so.fuse_matmul_bias = !a.no_fuse_matmul_bias;
   so.fuse_projected_attention = !a.no_fuse_projected_attention;
   so.fuse_mbconv = !a.no_fuse_mbconv;
@@ -352,6 +354,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
                 "Keep attention unfused (A/B timing of passes/fuse_sam_attention)");
   cmd->add_flag("--no-fold-attention-layouts", args->no_fold_attention_layouts,
                 "Keep the layout ops around each attention (A/B timing of passes/fold_attention_layouts)");
+  cmd->add_flag("--no-fuse-attention-rel-pos", args->no_fuse_attention_rel_pos,
+                "Keep SAM ViT's rel-pos Einsums outside the attention (A/B timing of passes/fuse_attention_rel_pos)");
   cmd->add_flag("--no-fuse-matmul-bias", args->no_fuse_matmul_bias,
                 "Keep MatMul, bias Add and Gelu separate (A/B timing of passes/fuse_matmul_bias)");
   cmd->add_flag("--no-fuse-projected-attention", args->no_fuse_projected_attention,

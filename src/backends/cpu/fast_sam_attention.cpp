@@ -100,6 +100,48 @@ __attribute__((always_inline)) inline void ExpShifted16(float* p, float mx, V16*
   *sum += e;
 }
 
+// out[0 .. 16*NV) = sum_c q[c] * panel[c * ldp + 0 .. 16*NV): one query row's decomposed terms
+// from a transposed table. Two accumulator sets (even and odd c) halve the FMA dependency chain,
+// which with NV = 1 (14 x 14 windows) would otherwise set the pace.
+template <int NV>
+__attribute__((always_inline)) inline void RowTimesPanelNV(const float* q, int64_t d, const float* panel,
+                                                           int64_t ldp, float* out) {
+  V16 a0[NV] = {}, a1[NV] = {};
+  int64_t c = 0;
+  for (; c + 1 < d; c += 2) {
+    const float q0 = q[c], q1 = q[c + 1];
+    const float* p0 = panel + c * ldp;
+    for (int v = 0; v < NV; ++v) {
+      a0[v] += q0 * *reinterpret_cast<const V16*>(p0 + v * kTileLanes);
+      a1[v] += q1 * *reinterpret_cast<const V16*>(p0 + ldp + v * kTileLanes);
+    }
+  }
+  if (c < d)
+    for (int v = 0; v < NV; ++v) a0[v] += q[c] * *reinterpret_cast<const V16*>(panel + c * ldp + v * kTileLanes);
+  for (int v = 0; v < NV; ++v) *reinterpret_cast<V16*>(out + v * kTileLanes) = a0[v] + a1[v];
+}
+
+// The same over np columns (a multiple of 16), 64 at a time.
+SAMQ_CLONES void RowTimesPanel(const float* q, int64_t d, const float* panel, int64_t np, float* out) {
+  for (int64_t j0 = 0; j0 < np; j0 += 4 * kTileLanes) {
+    switch (std::min<int64_t>(4, (np - j0) / kTileLanes)) {
+      case 4: RowTimesPanelNV<4>(q, d, panel + j0, np, out + j0); break;
+      case 3: RowTimesPanelNV<3>(q, d, panel + j0, np, out + j0); break;
+      case 2: RowTimesPanelNV<2>(q, d, panel + j0, np, out + j0); break;
+      default: RowTimesPanelNV<1>(q, d, panel + j0, np, out + j0); break;
+    }
+  }
+}
+
+// Tables [G, KT, D] as G panels [D][KTp] (columns past KT zero), for RowTimesPanel.
+std::vector<float> TransposedTables(const float* t, int64_t g, int64_t kt, int64_t d, int64_t ktp) {
+  std::vector<float> out(static_cast<size_t>(g * d * ktp), 0.0f);
+  for (int64_t x = 0; x < g; ++x)
+    for (int64_t j = 0; j < kt; ++j)
+      for (int64_t c = 0; c < d; ++c) out[(x * d + c) * ktp + j] = t[(x * kt + j) * d + c];
+  return out;
+}
+
 // The decomposed bias of key j is rh[j / KW] + rw[j % KW]. With KH and KW at most 16 (SAM's
 // 14 x 14 windows) each table fits one vector, and a 16-key chunk of the bias is two in-register
 // permutes of them by fixed lane indices (the same for every query row: built once per run).
@@ -195,12 +237,21 @@ class FastAttention final : public rt::Kernel {
     const float* pq = ctx.input(0).data<float>();
     const float* pk = ctx.input(1).data<float>();
     const float* pv = ctx.input(2).data<float>();
-    const float* prh = rel ? ctx.input(3).data<float>() : nullptr;
-    const float* prw = rel ? ctx.input(4).data<float>() : nullptr;
+    const float* prh = rel && !a.rel_tables ? ctx.input(3).data<float>() : nullptr;
+    const float* prw = rel && !a.rel_tables ? ctx.input(4).data<float>() : nullptr;
+    // Decomposed terms computed here (input 6 and 7): the tables transposed once per run.
+    const int64_t khp = RoundUp16(kh), kwp = RoundUp16(kw);
+    std::vector<float> tht, twt;
+    if (a.rel_tables) {
+      tht = TransposedTables(ctx.input(6).data<float>(), a.grid_h, kh, d, khp);
+      twt = TransposedTables(ctx.input(7).data<float>(), a.grid_w, kw, d, kwp);
+    }
     const float* pbias = a.bias_batches > 0 ? ctx.input(5).data<float>() : nullptr;
     float* py = y.data<float>();
     // V is read in place unless Dv is not a multiple of 16 (the tiles' width).
-    const bool pack_v = dvp != dv;
+    // Also packed when its rows are far apart (V read out of a qkv tensor: 9 KB between rows on
+    // ViT-B): a 256-key chunk would span 2.3 MB and hundreds of pages, which P * V re-reads per tile.
+    const bool pack_v = dvp != dv || a.v.row_stride > 2 * dvp;
     const int64_t ldv = pack_v ? dvp : a.v.row_stride;
     const bool q_dense = a.q.row_stride == d;
     std::optional<SmallRelIndex> small_rel;
@@ -232,13 +283,17 @@ class FastAttention final : public rt::Kernel {
     };
 
     struct Scratch {
-      std::vector<float> scores, out, q, kt, v;
+      std::vector<float> scores, out, q, kt, v, rel_h, rel_w;
     };
     auto make_scratch = [&](bool own_kv) {
       Scratch s;
       s.scores.resize(static_cast<size_t>((kQueryBlock + kMaxTileRows) * ldk));  // spare rows: see TiledProduct
       s.out.resize(static_cast<size_t>((kQueryBlock + kMaxTileRows) * dvp));
       if (!q_dense) s.q.resize(static_cast<size_t>(kQueryBlock * d));
+      if (a.rel_tables) {
+        s.rel_h.resize(static_cast<size_t>(kQueryBlock * khp));
+        s.rel_w.resize(static_cast<size_t>(kQueryBlock * kwp));
+      }
       if (own_kv) {
         s.kt.resize(static_cast<size_t>(d * ldk));
         if (pack_v) s.v.resize(static_cast<size_t>(nk * dvp));
@@ -247,7 +302,7 @@ class FastAttention final : public rt::Kernel {
     };
     // Query rows [i0, i0 + kQueryBlock) of batch b, with K^T at kt and V rows at vb (stride ldv).
     auto block = [&](int64_t b, int64_t i0, const float* kt, const float* vb, Scratch& s) {
-      std::array<const float*, kQueryBlock> rows, chunk_rows;
+      std::array<const float*, kQueryBlock> rows{}, chunk_rows{};
       std::array<float, kQueryBlock> inv_sum;
       const int64_t n_rows = std::min(kQueryBlock, nq - i0);
       for (int64_t r = 0; r < n_rows; ++r) {
@@ -257,13 +312,20 @@ class FastAttention final : public rt::Kernel {
           rows[r] = s.q.data() + r * d;
         }
       }
+      if (a.rel_tables)
+        for (int64_t r = 0; r < n_rows; ++r) {
+          const int64_t i = i0 + r;
+          RowTimesPanel(rows[r], d, tht.data() + (i / a.grid_w) * d * khp, khp, s.rel_h.data() + r * khp);
+          RowTimesPanel(rows[r], d, twt.data() + (i % a.grid_w) * d * kwp, kwp, s.rel_w.data() + r * kwp);
+        }
       TiledProduct(rows.data(), n_rows, kt, ldk, nkp, d, s.scores.data(), ldk, false);
       for (int64_t r = 0; r < n_rows; ++r) {
         const int64_t qi = b * nq + i0 + r;
         float* sr = s.scores.data() + r * ldk;
         const float* bias_row = pbias ? pbias + ((b % a.bias_batches) * nq + i0 + r) * nk : nullptr;
-        inv_sum[r] = BiasExpRow(sr, nk, nkp, a.scale, rel ? prh + qi * kh : nullptr, kh,
-                                rel ? prw + qi * kw : nullptr, kw, bias_row, small_rel ? &*small_rel : nullptr);
+        const float* rh = a.rel_tables ? s.rel_h.data() + r * khp : rel ? prh + qi * kh : nullptr;
+        const float* rw = a.rel_tables ? s.rel_w.data() + r * kwp : rel ? prw + qi * kw : nullptr;
+        inv_sum[r] = BiasExpRow(sr, nk, nkp, a.scale, rh, kh, rw, kw, bias_row, small_rel ? &*small_rel : nullptr);
         rows[r] = sr;
       }
       for (int64_t k0 = 0; k0 < nk; k0 += kKeyChunk) {

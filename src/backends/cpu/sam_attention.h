@@ -14,6 +14,12 @@
 //     broadcast into a full tensor. bias: a full score bias (MobileSAM's per-head table) whose
 //     leading dims, after leading 1s, are the innermost batch dims of Q (so it repeats over the
 //     outer ones: Bb = their product).
+//   Attention(Q, K, V, -, -, bias?, rel_pos_h [H, KH, D], rel_pos_w [W, KW, D])
+//     the same decomposed bias, computed by the kernel from Q itself (unscaled: scale applies to
+//     Q Kᵀ only), with i = h * W + w:  rel_h[b, i, kh] = sum_d Q[b, i, d] * rel_pos_h[h, kh, d],
+//     rel_w[b, i, kw] = sum_d Q[b, i, d] * rel_pos_w[w, kw, d]  (SAM ViT's two rel-pos Einsums;
+//     passes/fuse_attention_rel_pos moves them in). Exclusive with inputs 3 and 4; any Q rank or
+//     the strided form, as long as Nq = H * W and Nk = KH * KW.
 //     k_transposed: Hiera and TinyViT export K already as Kᵀ ([B, heads, D, N], from a Transpose
 //     of the qkv split), so the kernel takes it as it is rather than transposing it back.
 //
@@ -68,6 +74,8 @@ std::optional<OperandView> ParseOperandView(const std::vector<int64_t>& ints);
 struct AttentionDims {
   int64_t nb = 0, nq = 0, d = 0, nk = 0, dv = 0;  // nb: the flattened batch dims
   int64_t kh = 0, kw = 0;                           // decomposed bias (0: none)
+  bool rel_tables = false;                          // ... computed from Q and inputs 6, 7
+  int64_t grid_h = 0, grid_w = 0;                   // then: the query grid H x W
   int64_t bias_batches = 0;                         // full bias: its batch count Bb (0: none)
   float scale = 1.0f;
   bool strided = false;  // layout_dims given

@@ -69,6 +69,19 @@ Status InferAttention(rt::InferContext& ctx) {
   if (rel != (ctx.num_inputs() > 4 && ctx.has_input(4)))
     return ctx.Error("rel_h and rel_w must be given together");
   const bool has_bias = ctx.num_inputs() > 5 && ctx.has_input(5);
+  const bool tables = ctx.num_inputs() > 6 && ctx.has_input(6);
+  if (tables != (ctx.num_inputs() > 7 && ctx.has_input(7)))
+    return ctx.Error("rel_pos_h and rel_pos_w must be given together");
+  if (tables && rel) return ctx.Error("rel_h/rel_w and rel_pos_h/rel_pos_w are exclusive");
+  if (tables) {
+    const auto& th = ctx.input_type(6);
+    const auto& tw = ctx.input_type(7);
+    for (int i = 6; i < 8; ++i)
+      if (ctx.input_type(i).rank_known && ctx.input_type(i).rank() != 3)
+        return ctx.Error("input {} has rank {}; expected 3 ([H or W, KH or KW, D])", i, ctx.input_type(i).rank());
+    if (th.fully_known() && tw.fully_known() && th.dims[2] != tw.dims[2])
+      return ctx.Error("rel_pos_h {} and rel_pos_w {} differ in depth", shape_str(th.dims), shape_str(tw.dims));
+  }
   if (ctx.node().attr("layout_dims")) return InferStridedAttention(ctx, ctx.node().attr_ints("layout_dims"));
   const bool kt = ctx.node().attr_int("k_transposed", 0) != 0;
   const auto& q = ctx.input_type(0);
@@ -113,6 +126,13 @@ Status InferAttention(rt::InferContext& ctx) {
       return ctx.Error("rel_h {} and rel_w {} do not match Q {} and V {}", shape_str(rh), shape_str(rw),
                        shape_str(q.dims), shape_str(v.dims));
   }
+  if (tables && ctx.input_type(6).fully_known() && ctx.input_type(7).fully_known() && q.fully_known() && nk >= 0) {
+    const Shape& th = ctx.input_type(6).dims;
+    const Shape& tw = ctx.input_type(7).dims;
+    if (th[0] * tw[0] != q.dims[r - 2] || th[1] * tw[1] != nk || th[2] != q.dims[r - 1])
+      return ctx.Error("rel_pos_h {} and rel_pos_w {} do not match Q {} and {} keys", shape_str(th), shape_str(tw),
+                       shape_str(q.dims), nk);
+  }
   if (has_bias && ctx.input_type(5).fully_known() && q.fully_known() && nk >= 0) {
     const std::string why = BiasMismatch(ctx.input_type(5).dims, q.dims, nk);
     if (!why.empty())
@@ -132,26 +152,45 @@ Status RefAttention(rt::KernelContext& ctx) {
   const float* pq = ctx.input(0).data<float>();
   const float* pk = ctx.input(1).data<float>();
   const float* pv = ctx.input(2).data<float>();
-  const float* prh = rel ? ctx.input(3).data<float>() : nullptr;
-  const float* prw = rel ? ctx.input(4).data<float>() : nullptr;
+  const float* prh = rel && !a.rel_tables ? ctx.input(3).data<float>() : nullptr;
+  const float* prw = rel && !a.rel_tables ? ctx.input(4).data<float>() : nullptr;
   const float* pbias = a.bias_batches > 0 ? ctx.input(5).data<float>() : nullptr;
+  const float* pth = a.rel_tables ? ctx.input(6).data<float>() : nullptr;
+  const float* ptw = a.rel_tables ? ctx.input(7).data<float>() : nullptr;
   float* py = ctx.output(0).data<float>();
   const std::vector<int64_t> qo = a.q.BatchOffsets(), ko = a.k.BatchOffsets(), vo = a.v.BatchOffsets(),
                              yo = a.y.BatchOffsets();
   parallel_for(a.nb * nq, 16, [&](int64_t lo, int64_t hi) {
     std::vector<double> s(static_cast<size_t>(nk)), acc(static_cast<size_t>(dv));
+    std::vector<double> th(static_cast<size_t>(kh)), tw(static_cast<size_t>(kw));
     for (int64_t row = lo; row < hi; ++row) {
       const int64_t b = row / nq, i = row % nq;
       const float* qi = pq + qo[b] + i * a.q.row_stride;
       const float* kb = pk + ko[b];
       const float* vb = pv + vo[b];
+      if (pth) {  // the decomposed terms of this query from its own (unscaled) row
+        const int64_t h = i / a.grid_w, w = i % a.grid_w;
+        for (int64_t t = 0; t < kh; ++t) {
+          double dot = 0;
+          for (int64_t c = 0; c < d; ++c) dot += static_cast<double>(qi[c * a.q.col_stride]) * pth[(h * kh + t) * d + c];
+          th[t] = dot;
+        }
+        for (int64_t t = 0; t < kw; ++t) {
+          double dot = 0;
+          for (int64_t c = 0; c < d; ++c) dot += static_cast<double>(qi[c * a.q.col_stride]) * ptw[(w * kw + t) * d + c];
+          tw[t] = dot;
+        }
+      } else if (rel) {
+        for (int64_t t = 0; t < kh; ++t) th[t] = prh[row * kh + t];
+        for (int64_t t = 0; t < kw; ++t) tw[t] = prw[row * kw + t];
+      }
       double mx = -INFINITY;
       for (int64_t j = 0; j < nk; ++j) {
         double dot = 0;
         for (int64_t c = 0; c < d; ++c)
           dot += static_cast<double>(qi[c * a.q.col_stride]) * kb[j * a.k.row_stride + c * a.k.col_stride];
         dot *= a.scale;
-        if (rel) dot += static_cast<double>(prh[row * kh + j / kw]) + prw[row * kw + j % kw];
+        if (rel) dot += th[j / kw] + tw[j % kw];
         if (pbias) dot += pbias[((b % a.bias_batches) * nq + i) * nk + j];
         s[j] = dot;
         mx = std::max(mx, dot);
@@ -282,6 +321,20 @@ Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx) {
       return Status::UserF("{}: rel_h {} / rel_w {} do not fit {} x {} queries and {} keys", node.describe(),
                            shape_str(rh.shape()), shape_str(rw.shape()), a.nb, a.nq, a.nk);
   }
+  if (ctx.num_inputs() > 7 && ctx.has_input(6) && ctx.has_input(7)) {
+    const Tensor& th = ctx.input(6);
+    const Tensor& tw = ctx.input(7);
+    if (a.kh > 0) return Status::UserF("{}: rel_h/rel_w and rel_pos_h/rel_pos_w are exclusive", node.describe());
+    if (th.rank() != 3 || tw.rank() != 3 || th.dim(2) != a.d || tw.dim(2) != a.d || th.dim(0) * tw.dim(0) != a.nq ||
+        th.dim(1) * tw.dim(1) != a.nk)
+      return Status::UserF("{}: rel_pos_h {} / rel_pos_w {} do not fit {} queries, {} keys of depth {}",
+                           node.describe(), shape_str(th.shape()), shape_str(tw.shape()), a.nq, a.nk, a.d);
+    a.rel_tables = true;
+    a.grid_h = th.dim(0);
+    a.grid_w = tw.dim(0);
+    a.kh = th.dim(1);
+    a.kw = tw.dim(1);
+  }
   if (ctx.num_inputs() > 5 && ctx.has_input(5)) {
     const Tensor& bias = ctx.input(5);
     a.bias_batches = std::max<int64_t>(1, bias.numel() / std::max<int64_t>(1, a.nq * a.nk));
@@ -297,7 +350,7 @@ void AddSamAttentionOp(rt::OpRegistry& r) {
   s.op_type = "Attention";
   s.domain = "com.samq";
   s.min_inputs = 3;
-  s.max_inputs = 6;
+  s.max_inputs = 8;
   s.infer = InferAttention;
   s.kernels.push_back({"fast.Attention", MakeFastSamAttention});
   s.kernels.push_back(rt::MakeStatelessKernel("ref.Attention", RefAttention));
