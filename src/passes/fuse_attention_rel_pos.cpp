@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "passes/node_readers.h"
+
 namespace samq::passes {
 namespace {
 
@@ -62,11 +64,7 @@ class Rewriter {
     if (n.op_type != op || !n.domain.empty() || n.outputs.size() != 1) return nullptr;
     return &n;
   }
-  Shape Dims(const std::string& v) const {
-    auto it = types_.find(v);
-    if (it == types_.end() || !it->second.fully_known() || it->second.dtype != DType::kFloat32) return {};
-    return it->second.dims;
-  }
+  Shape Dims(const std::string& v) const { return KnownFloat32Dims(types_, v); }
   int IndexOf(const ir::Node* n) const { return static_cast<int>(n - g_.nodes.data()); }
 
   bool TryRewrite(int index, std::vector<bool>& dead) {
@@ -111,14 +109,11 @@ class Rewriter {
     const std::string bias = n.inputs.size() > 5 ? n.inputs[5] : "";
     n.inputs = {q0, n.inputs[1], n.inputs[2], "", "", bias, rh, rw};
     const float scale = n.attr_float("scale", 1.0f) * c;
-    std::erase_if(n.attributes, [](const ir::Attribute& a) { return a.name == "scale"; });
-    if (scale != 1.0f) {
-      ir::Attribute a;
-      a.name = "scale";
-      a.type = ir::AttrType::kFloat;
-      a.f = scale;
-      n.attributes.push_back(a);
-    }
+    ir::Attribute a;
+    a.name = "scale";
+    a.type = ir::AttrType::kFloat;
+    a.f = scale;
+    n.set_attr(a);
     return true;
   }
 

@@ -6,6 +6,8 @@
 #include <vector>
 #include <unordered_map>
 
+#include "passes/node_readers.h"
+
 namespace samq::passes {
 namespace {
 
@@ -29,12 +31,7 @@ class Matcher {
     if (n.op_type != op || !n.domain.empty() || readers_[v] != 1 || n.outputs.size() != 1) return nullptr;
     return &n;
   }
-  // Fully known static dims of `v` (empty when unknown or not float32).
-  Shape Dims(const std::string& v) const {
-    auto it = types_.find(v);
-    if (it == types_.end() || !it->second.fully_known() || it->second.dtype != DType::kFloat32) return {};
-    return it->second.dims;
-  }
+  Shape Dims(const std::string& v) const { return KnownFloat32Dims(types_, v); }
   int IndexOf(const ir::Node* n) const { return static_cast<int>(n - g_.nodes.data()); }
   // The float32 initializer `v` (null when `v` is computed or of another type).
   const Tensor* Float32Init(const std::string& v) const {

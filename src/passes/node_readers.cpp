@@ -27,4 +27,10 @@ void EraseMarkedNodes(ir::Graph& g, const std::vector<bool>& drop) {
   g.nodes = std::move(kept);
 }
 
+Shape KnownFloat32Dims(const std::map<std::string, ir::TensorType>& types, const std::string& value) {
+  auto it = types.find(value);
+  if (it == types.end() || !it->second.fully_known() || it->second.dtype != DType::kFloat32) return {};
+  return it->second.dims;
+}
+
 }  // namespace samq::passes

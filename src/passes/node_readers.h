@@ -2,11 +2,13 @@
 // only when the pattern's next node is its one reader and it is not a graph output.
 #pragma once
 
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "ir/graph.h"
+#include "ir/tensor_type.h"
 
 namespace samq::passes {
 
@@ -22,5 +24,9 @@ class NodeReaders {
 
 // Removes the nodes marked in `drop` (one flag per node), keeping the order of the others.
 void EraseMarkedNodes(ir::Graph& g, const std::vector<bool>& drop);
+
+// Fully known float32 dims of `value` in `types` (empty when unknown or of another type): the
+// fusion passes match patterns on static shapes only.
+Shape KnownFloat32Dims(const std::map<std::string, ir::TensorType>& types, const std::string& value);
 
 }  // namespace samq::passes
