@@ -24,6 +24,12 @@ int EliminateDeadNodes(ir::Graph& g) {
     else ++removed;
   }
   g.nodes = std::move(kept);
+  // A kept Split computes only the outputs still read (passes/fold_attention_layouts reads some
+  // of them around it); the kernels skip outputs with empty names.
+  for (auto& n : g.nodes)
+    if (n.op_type == "Split" && n.domain.empty())
+      for (auto& out : n.outputs)
+        if (!out.empty() && !live.count(out)) out.clear();
   std::set<std::string> graph_inputs;
   for (const auto& v : g.inputs) graph_inputs.insert(v.name);
   for (auto it = g.initializers.begin(); it != g.initializers.end();) {

@@ -145,6 +145,19 @@ class Folder {
     return ints;
   }
 
+  // Whether Split node n copies its input (some dim before the axis is > 1). A split along the
+  // outermost axis makes views (fast.Split), so reading around it would gain nothing and only
+  // keep the whole input alive longer.
+  bool SplitCopies(const ir::Node& n) const {
+    const auto d = Dims(n.inputs[0]);
+    if (!d) return false;
+    int64_t axis = n.attr_int("axis", 0);
+    if (axis < 0) axis += static_cast<int64_t>(d->size());
+    int64_t outer = 1;
+    for (int64_t i = 0; i < axis && i < static_cast<int64_t>(d->size()); ++i) outer *= (*d)[i];
+    return outer > 1;
+  }
+
   // The single-reader layout chain after the attention output `y`, nearest first.
   std::vector<int> OutputChain(const std::string& y) const {
     std::vector<int> chain;
@@ -202,11 +215,27 @@ class Folder {
           }
         }
       }
-      auto owned = [&](int node) { return dies.count(node) != 0; };
+      // A chain may also read through a copying Split whose other outputs stay read elsewhere
+      // (Hiera's q-pool blocks: Q goes to a MaxPool, K and V only to this attention): the Split
+      // then writes only those outputs (EliminateDeadNodes drops the unread ones), and K and V
+      // are read out of the projection in place instead of copied.
+      auto output_dies = [&](const std::string& o) {
+        if (graph_outputs_.count(o)) return false;
+        auto it = readers_.find(o);
+        if (it != readers_.end())
+          for (int r : it->second)
+            if (!dies.count(r)) return false;
+        return true;
+      };
+      auto owned = [&](const Chain& c, size_t at) {
+        const int node = c.nodes[at];
+        if (dies.count(node)) return true;
+        return g_.nodes[node].op_type == "Split" && SplitCopies(g_.nodes[node]) && output_dies(c.values[at]);
+      };
       size_t max_len[3];
       for (int j = 0; j < 3; ++j) {
         max_len[j] = 0;
-        while (max_len[j] < chains[j].nodes.size() && owned(chains[j].nodes[max_len[j]])) ++max_len[j];
+        while (max_len[j] < chains[j].nodes.size() && owned(chains[j], max_len[j])) ++max_len[j];
       }
       std::string sources[3];
       const auto qv = InputView(chains[0], max_len[0], false, true, &sources[0]);

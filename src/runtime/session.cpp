@@ -10,6 +10,7 @@
 #include "passes/fuse_qconv_gelu.h"
 #include "passes/fuse_conv_gelu.h"
 #include "passes/fuse_gelu.h"
+#include "passes/fuse_channels_last_pool.h"
 #include "passes/fuse_layer_norm_2d.h"
 #include "passes/fold_attention_layouts.h"
 #include "passes/fuse_attention_rel_pos.h"
@@ -154,6 +155,11 @@ Status Session::Impl::Compile() {
       TypeMap ln_types;  // the pass needs x's rank and channel count
       SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, ln_types));
       passes::FuseLayerNorm2d(g, ln_types);
+    }
+    if (options.fuse_channels_last_pool && registry->Find("com.samq", "MaxPoolNhwc")) {
+      TypeMap pool_types;  // the pass pools float32 only
+      SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, pool_types));
+      passes::FuseChannelsLastPool(g, pool_types);
     }
     if (options.fuse_sam_attention && registry->Find("com.samq", "Attention")) {
       TypeMap attn_types;  // the pass checks the pattern's shapes on these

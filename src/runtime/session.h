@@ -52,6 +52,9 @@ struct SessionOptions {
   // With optimize: SAM's LayerNorm2d (nine nodes: channel mean, variance, scale, shift) becomes one
   // com.samq LayerNorm2d node (passes/fuse_layer_norm_2d.h).
   bool fuse_layer_norm_2d = true;
+  // With optimize: Transpose(NHWC -> NCHW) -> MaxPool -> Transpose back (Hiera's q-pool) becomes
+  // one com.samq MaxPoolNhwc node that pools channels-last (passes/fuse_channels_last_pool.h).
+  bool fuse_channels_last_pool = true;
   // With optimize, at float32 precision: MatMul(X, const W) -> bias Add [-> Gelu] becomes one
   // com.samq MatMulBias node (passes/fuse_matmul_bias.h): bias and GELU are applied to each
   // output tile while it is in cache instead of in two more passes over the activations

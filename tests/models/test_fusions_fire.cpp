@@ -3,7 +3,7 @@
 // Conv, or of a com.samq MatMulBias when it follows a linear layer, or of a com.samq MBConv block
 // (one per Erf / Tanh node of the original file, since each GELU of these models has
 // exactly one), and LayerNormalization / Softmax run on
-// their fast kernels. Numerical parity of the fused models is test_fixture_parity.cpp's job.
+// their fast kernels; Hiera's MaxPools pool channels-last. Numerical parity of the fused models is test_fixture_parity.cpp's job.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -65,6 +65,13 @@ TEST(Fusions, GeluAndFastNormKernelsFireOnFixtureEncoders) {
     EXPECT_EQ(c.chosen["MBConv"]["ref.MBConv"], 0);
     EXPECT_EQ(c.chosen["Gelu"]["fast.Gelu"] + conv_gelus + c.matmul_gelus + c.mbconv_gelus, gelus);
     EXPECT_EQ(c.chosen["Erf"].size() + c.chosen["Tanh"].size(), 0u) << "an activation was not fused";
+    // Hiera's q-pools (sam2-mini) are exported between NHWC <-> NCHW Transposes: every one pools
+    // channels-last (passes/fuse_channels_last_pool) on the fast kernel.
+    if (std::string(model) == "sam2-mini") {
+      EXPECT_GT(c.original["MaxPool"], 0);
+    }
+    EXPECT_EQ(c.chosen["MaxPoolNhwc"]["fast.MaxPoolNhwc"], c.original["MaxPool"]);
+    EXPECT_EQ(c.chosen["MaxPool"].size(), 0u) << "a MaxPool was not fused";
     for (const char* op : {"LayerNormalization", "Softmax"})
       for (const auto& [kernel, n] : c.chosen[op]) EXPECT_EQ(kernel, std::string("fast.") + op);
     std::printf("[fusions] %-24s %d GELU subgraphs -> com.samq Gelu (%d into ConvGelu, %d into MatMulBias, %d into MBConv)\n",

@@ -93,6 +93,7 @@ struct Compiled {
   int layout_nodes = -1;   // Transpose and Split nodes left
   int einsum_nodes = -1;   // the rel-pos Einsums left outside the attention
   int table_nodes = -1;    // Attention nodes computing them itself (passes/fuse_attention_rel_pos)
+  int split_outputs = -1;  // outputs the Split nodes left still write
   std::map<std::string, Tensor> out;
 };
 
@@ -108,6 +109,7 @@ Compiled CompileAndRun(ir::Model model, const std::map<std::string, Tensor>& fee
   EXPECT_TRUE(s.ok()) << s.status().message();
   if (!s.ok()) return c;
   c.attention_nodes = c.softmax_nodes = c.folded_nodes = c.layout_nodes = c.einsum_nodes = c.table_nodes = 0;
+  c.split_outputs = 0;
   for (const auto& n : (*s)->model().graph.nodes) {
     c.attention_nodes += n.op_type == "Attention" && n.domain == "com.samq";
     c.folded_nodes += n.op_type == "Attention" && n.attr("layout_dims") != nullptr;
@@ -115,6 +117,8 @@ Compiled CompileAndRun(ir::Model model, const std::map<std::string, Tensor>& fee
     c.softmax_nodes += n.op_type == "Softmax";
     c.einsum_nodes += n.op_type == "Einsum";
     c.table_nodes += n.op_type == "Attention" && n.inputs.size() == 8 && !n.inputs[6].empty();
+    if (n.op_type == "Split")
+      for (const auto& o : n.outputs) c.split_outputs += !o.empty();
   }
   auto r = (*s)->Run(feeds);
   EXPECT_TRUE(r.ok()) << r.status().message();
@@ -259,8 +263,8 @@ TEST(SamAttentionFusion, PlainPatternFusesAndMatchesUnfused) {
 // -> Reshape [B, N, 3, heads, d] -> Split (axis 2) -> Squeeze -> Transpose (K: 0,2,3,1), and after
 // it Y -> Transpose [B, N, heads, d] -> Reshape [B, N, heads * d]. The fold must make the
 // Attention read qkv and write y directly (no layout op left) and give the unfused result.
-// `q_read_elsewhere`: Q (before its Transpose) is also a graph output, as SAM ViT's rel-pos
-// terms read q: the Split then stays, so K and V must not be read around it.
+// `q_read_elsewhere`: Q (before its Transpose) is also read by another node, as Hiera's q-pool
+// blocks pool it: the Split then stays for Q alone.
 ir::Model PackedQkvAttentionModel(const PlainDims& s, bool q_read_elsewhere = false) {
   ir::Model m;
   m.opsets = {{"", 17}};
@@ -320,14 +324,19 @@ TEST(SamAttentionFusion, PackedQkvIsReadAndWrittenInPlace) {
       EXPECT_EQ(plain.layout_nodes, 5);
       ExpectSame(plain.out["y"], fused.out["y"], ref_only ? 1e-6 : 1e-5, "folded vs unfused");
     }
-    // Q's Squeeze is read elsewhere: the Split stays, so only Q's Transpose and the output
-    // chain fold (K and V keep reading the Split's outputs); the results still agree.
-    Compiled fused = CompileAndRun(PackedQkvAttentionModel(s, true), feeds, true, false);
-    Compiled plain = CompileAndRun(PackedQkvAttentionModel(s, true), feeds, false, false);
-    EXPECT_EQ(fused.folded_nodes, 1);
-    EXPECT_EQ(fused.layout_nodes, 1);  // the Split
-    ExpectSame(plain.out["y"], fused.out["y"], 1e-5, "folded vs unfused, Q read elsewhere");
-    ExpectSame(plain.out["q_relu"], fused.out["q_relu"], 0, "Q read elsewhere");
+    // Q's Squeeze is read elsewhere (Hiera's q-pool blocks): the Split stays but writes Q only,
+    // K and V are read out of qkv in place; the results still agree.
+    for (bool ref_only : {false, true}) {
+      SCOPED_TRACE(ref_only ? "Q read elsewhere, reference kernels" : "Q read elsewhere, fast kernels");
+      Compiled fused = CompileAndRun(PackedQkvAttentionModel(s, true), feeds, true, ref_only);
+      Compiled plain = CompileAndRun(PackedQkvAttentionModel(s, true), feeds, false, ref_only);
+      EXPECT_EQ(fused.folded_nodes, 1);
+      EXPECT_EQ(fused.layout_nodes, 1);  // the Split
+      EXPECT_EQ(fused.split_outputs, 1);
+      EXPECT_EQ(plain.split_outputs, 3);
+      ExpectSame(plain.out["y"], fused.out["y"], ref_only ? 1e-6 : 1e-5, "folded vs unfused, Q read elsewhere");
+      ExpectSame(plain.out["q_relu"], fused.out["q_relu"], 0, "Q read elsewhere");
+    }
   }
 }
 

@@ -55,6 +55,7 @@ struct BenchArgs {
   bool no_fuse_matmul_bias = false;
   bool no_fuse_projected_attention = false;
   bool no_fuse_mbconv = false;
+  bool no_fuse_channels_last_pool = false;
   std::string precision = "fp32";
 };
 
@@ -251,6 +252,7 @@ Status RunBench(const BenchArgs& a) {
   so.fuse_matmul_bias = !a.no_fuse_matmul_bias;
   so.fuse_projected_attention = !a.no_fuse_projected_attention;
   so.fuse_mbconv = !a.no_fuse_mbconv;
+  so.fuse_channels_last_pool = !a.no_fuse_channels_last_pool;
   SAMQ_ASSIGN_OR_RETURN(auto session,
                         rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so));
   const double load_ms = ms_since(t_load);
@@ -356,6 +358,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
                 "Keep the layout ops around each attention (A/B timing of passes/fold_attention_layouts)");
   cmd->add_flag("--no-fuse-attention-rel-pos", args->no_fuse_attention_rel_pos,
                 "Keep SAM ViT's rel-pos Einsums outside the attention (A/B timing of passes/fuse_attention_rel_pos)");
+  cmd->add_flag("--no-fuse-channels-last-pool", args->no_fuse_channels_last_pool,
+                "Keep the Transposes around channels-last MaxPools (A/B timing of passes/fuse_channels_last_pool)");
   cmd->add_flag("--no-fuse-matmul-bias", args->no_fuse_matmul_bias,
                 "Keep MatMul, bias Add and Gelu separate (A/B timing of passes/fuse_matmul_bias)");
   cmd->add_flag("--no-fuse-projected-attention", args->no_fuse_projected_attention,

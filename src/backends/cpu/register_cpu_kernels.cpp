@@ -3,6 +3,7 @@
 #include "backends/cpu/deconv_gemm.h"
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/layer_norm_2d.h"
+#include "backends/cpu/max_pool_nhwc.h"
 #include "backends/cpu/matmul_bias.h"
 #include "backends/cpu/mbconv.h"
 #include "backends/cpu/onednn_kernels.h"
@@ -34,6 +35,7 @@ void RegisterCpuKernels(rt::OpRegistry& r) {
   // After the fast Resize: the fused chain copies the Resize candidates (passes/fuse_resize_crop).
   cpu::AddResizeCropKernels(r);
   cpu::AddLayerNorm2dOp(r);  // com.samq LayerNorm2d (passes/fuse_layer_norm_2d)
+  cpu::AddMaxPoolNhwcOp(r);  // com.samq MaxPoolNhwc (passes/fuse_channels_last_pool)
   fast::AddFastElementwiseKernels(r);
   fast::AddFastNormKernels(r);
   fast::AddFastPoolKernels(r);
