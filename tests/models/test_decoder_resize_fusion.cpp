@@ -55,13 +55,6 @@ std::map<std::string, Tensor> Feeds(const std::string& family) {
   return feeds;
 }
 
-int64_t Differing(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape()) return -1;
-  int64_t n = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) n += a.data<float>()[i] != b.data<float>()[i];
-  return n;
-}
-
 TEST(DecoderResizeFusion, FusedMasksEqualUnfusedAndMatchFixtures) {
   SAMQ_REQUIRE_FIXTURES();
   SAMQ_REQUIRE_PATH(FixturesDir() / "sam1-decoder/decoder.onnx");
@@ -77,7 +70,7 @@ TEST(DecoderResizeFusion, FusedMasksEqualUnfusedAndMatchFixtures) {
     // The upscaler's and the mask downscaler's LayerNorm2d (passes/fuse_layer_norm_2d).
     EXPECT_EQ(fused.kernel_of_op.at("LayerNorm2d"), "fast.LayerNorm2d");
     EXPECT_EQ(fused.kernel_of_op.count("ReduceMean"), 0u) << "a LayerNorm2d was left unfused";
-    EXPECT_EQ(Differing(plain.out.at("masks"), fused.out.at("masks")), 0);
+    EXPECT_EQ(CountDiffering(plain.out.at("masks"), fused.out.at("masks")), 0);
     // Fixture tolerance (fixtures/README.md): max abs <= 1e-4 against the PyTorch outputs.
     const fs::path cases = FixturesDir() / family / "cases";
     for (const char* o : {"masks", "low_res_masks", "iou_predictions"}) {
@@ -99,7 +92,7 @@ TEST(DecoderResizeFusion, BenchmarkSizeEqualsUnfused) {
   const DecoderRun plain = RunDecoder(feeds, false);
   ASSERT_TRUE(fused.out.count("masks") && plain.out.count("masks"));
   EXPECT_EQ(fused.out.at("masks").shape(), (Shape{1, 4, 1200, 1800}));
-  EXPECT_EQ(Differing(plain.out.at("masks"), fused.out.at("masks")), 0);
+  EXPECT_EQ(CountDiffering(plain.out.at("masks"), fused.out.at("masks")), 0);
 }
 
 }  // namespace

@@ -8,18 +8,11 @@
 #include "backends/registry.h"
 #include "linalg_test_util.h"
 #include "runtime/session.h"
+#include "support/compare.h"
+#include "support/graph_builders.h"
 
 namespace samq::testing::linalg {
 namespace {
-
-ir::ValueInfo FloatValue(const std::string& name, std::vector<int64_t> dims) {
-  ir::ValueInfo v;
-  v.name = name;
-  v.dtype = DType::kFloat32;
-  v.has_shape = !dims.empty();
-  for (int64_t d : dims) v.dims.push_back({d, ""});
-  return v;
-}
 
 struct Pool {
   std::vector<int64_t> kernel{2, 2}, strides{2, 2}, pads;
@@ -32,7 +25,7 @@ ir::Model ChannelsLastPoolModel(const Shape& x_shape, const Pool& p) {
   m.opsets = {{"", 17}};
   m.graph.name = "channels_last_pool";
   m.graph.inputs = {FloatValue("x", x_shape)};
-  m.graph.outputs = {FloatValue("y", {})};
+  m.graph.outputs = {FloatValueAnyShape("y")};
   std::vector<ir::Attribute> pool{AttrInts("kernel_shape", p.kernel), AttrInts("strides", p.strides)};
   if (!p.pads.empty()) pool.push_back(AttrInts("pads", p.pads));
   m.graph.nodes = {ir::Node{"to_nchw", "Transpose", "", {"x"}, {"t"}, {AttrInts("perm", {0, 3, 1, 2})}, ""},
@@ -62,13 +55,6 @@ Ran RunPool(ir::Model model, const Tensor& x, bool ref_only, bool fuse) {
   return r;
 }
 
-int64_t Differing(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape()) return -1;
-  int64_t n = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) n += a.data<float>()[i] != b.data<float>()[i];
-  return n;
-}
-
 void ExpectFusedMatchesSubgraph(const Shape& x_shape, const Pool& p, uint32_t seed) {
   SCOPED_TRACE(shape_str(x_shape) + " kernel " + std::to_string(p.kernel[0]) + "x" + std::to_string(p.kernel[1]) +
                " strides " + std::to_string(p.strides[0]) + "x" + std::to_string(p.strides[1]));
@@ -81,7 +67,7 @@ void ExpectFusedMatchesSubgraph(const Shape& x_shape, const Pool& p, uint32_t se
     ASSERT_TRUE(got.y.defined());
     EXPECT_EQ(got.kernel_of_op.size(), 1u) << "nodes of the pattern were left";
     EXPECT_EQ(got.kernel_of_op["MaxPoolNhwc"], ref_only ? "ref.MaxPoolNhwc" : "fast.MaxPoolNhwc");
-    EXPECT_EQ(Differing(want.y, got.y), 0) << got.kernel_of_op["MaxPoolNhwc"] << " vs the subgraph";
+    EXPECT_EQ(CountDiffering(want.y, got.y), 0) << got.kernel_of_op["MaxPoolNhwc"] << " vs the subgraph";
   }
 }
 
@@ -108,11 +94,11 @@ TEST(ChannelsLastPoolFusion, NearMissesStayUnfused) {
     const Ran want = RunPool(ChannelsLastPoolModel(shape, p), x, true, false);
     const Ran got = RunPool(ChannelsLastPoolModel(shape, p), x, false, true);
     EXPECT_EQ(got.kernel_of_op.count("MaxPoolNhwc"), 0u);
-    EXPECT_EQ(Differing(want.y, got.y), 0);
+    EXPECT_EQ(CountDiffering(want.y, got.y), 0);
   }
   // The NCHW copy is also a graph output: it must still be written.
   ir::Model m = ChannelsLastPoolModel(shape, {});
-  m.graph.outputs.push_back(FloatValue("t", {}));
+  m.graph.outputs.push_back(FloatValueAnyShape("t"));
   const Ran got = RunPool(std::move(m), x, false, true);
   EXPECT_EQ(got.kernel_of_op.count("MaxPoolNhwc"), 0u);
 }
@@ -122,7 +108,7 @@ TEST(ChannelsLastPoolFusion, WindowLargerThanInputIsAUserError) {
   m.opsets = {{"", 17}, {"com.samq", 1}};
   m.graph.name = "bad_pool";
   m.graph.inputs = {FloatValue("x", {1, 1, 3, 4})};
-  m.graph.outputs = {FloatValue("y", {})};
+  m.graph.outputs = {FloatValueAnyShape("y")};
   m.graph.nodes = {ir::Node{"pool", "MaxPoolNhwc", "com.samq", {"x"}, {"y"},
                             {AttrInts("kernel_shape", {2, 2}), AttrInts("strides", {2, 2})}, ""}};
   auto s = rt::Session::Create(std::move(m), backends::DefaultRegistry());

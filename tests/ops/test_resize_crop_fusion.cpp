@@ -16,6 +16,7 @@
 #include "backends/registry.h"
 #include "elementwise_test_util.h"
 #include "runtime/session.h"
+#include "support/compare.h"
 
 namespace samq::testing::elem {
 namespace {
@@ -106,13 +107,6 @@ Ran RunChain(const ChainCase& c, rt::SessionOptions o, const Tensor& x) {
   r.y = out->at("y");
   r.choices = (*s)->kernel_choices();
   return r;
-}
-
-int64_t CountDiffering(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape()) return -1;
-  int64_t n = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) n += a.data<float>()[i] != b.data<float>()[i];
-  return n;
 }
 
 std::string KernelOf(const std::vector<rt::NodeKernelChoice>& choices, const std::string& op) {

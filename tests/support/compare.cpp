@@ -38,4 +38,11 @@ Diff CompareTensors(const Tensor& expected, const Tensor& actual) {
   return d;
 }
 
+int64_t CountDiffering(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) return -1;
+  int64_t n = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) n += a.data<float>()[i] != b.data<float>()[i];
+  return n;
+}
+
 }  // namespace samq::testing

@@ -18,4 +18,8 @@ struct Diff {
 
 Diff CompareTensors(const Tensor& expected, const Tensor& actual);
 
+// float32 elements whose bits of value differ (a != b), for fusions that must be exact; -1 when
+// the shapes differ.
+int64_t CountDiffering(const Tensor& a, const Tensor& b);
+
 }  // namespace samq::testing

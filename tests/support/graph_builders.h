@@ -33,6 +33,14 @@ inline ir::ValueInfo FloatValue(const std::string& name, const std::vector<int64
   return v;
 }
 
+// A float32 graph output whose shape the session infers.
+inline ir::ValueInfo FloatValueAnyShape(const std::string& name) {
+  ir::ValueInfo v;
+  v.name = name;
+  v.dtype = DType::kFloat32;
+  return v;
+}
+
 // float32 N(0, scale^2) values from a seeded generator.
 inline Tensor RandomNormal(const Shape& s, uint32_t seed, float scale = 1.0f) {
   Tensor t = Tensor::Zeros(DType::kFloat32, s);
