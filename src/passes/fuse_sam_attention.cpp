@@ -31,6 +31,22 @@ class Matcher {
     if (n.op_type != op || !n.domain.empty() || readers_[v] != 1 || n.outputs.size() != 1) return nullptr;
     return &n;
   }
+  // The com.samq QuantDequant producing `v` (read once) with constant one-element scale and
+  // zero point (passes/fold_qdq_to_integer makes it from a QuantizeLinear -> DequantizeLinear pair).
+  const ir::Node* InternalQuantDequant(const std::string& v) {
+    auto it = producer_.find(v);
+    if (it == producer_.end()) return nullptr;
+    const ir::Node& n = g_.nodes[it->second];
+    if (n.op_type != "QuantDequant" || n.domain != "com.samq" || readers_[v] != 1 || n.outputs.size() != 1 ||
+        n.inputs.size() != 3)
+      return nullptr;
+    const Tensor* s = Float32Init(n.inputs[1]);
+    auto zp = g_.initializers.find(n.inputs[2]);
+    if (!s || s->numel() != 1 || zp == g_.initializers.end() || zp->second.numel() != 1 ||
+        (zp->second.dtype() != DType::kUInt8 && zp->second.dtype() != DType::kInt8))
+      return nullptr;
+    return &n;
+  }
   Shape Dims(const std::string& v) const { return KnownFloat32Dims(types_, v); }
   int IndexOf(const ir::Node* n) const { return static_cast<int>(n - g_.nodes.data()); }
   // The float32 initializer `v` (null when `v` is computed or of another type).
@@ -48,6 +64,7 @@ class Matcher {
 
 struct Match {
   std::string q, k, v, rel_h, rel_w, bias;
+  std::string p_scale, p_zero_point;  // P's QuantDequant (quantized attention), or empty
   float scale = 1.0f;
   bool k_transposed = false;
   std::vector<const ir::Node*> used;  // every node the fused one replaces, but the final MatMul
@@ -84,10 +101,26 @@ std::string MatchBias(Matcher& m, const std::string& r5, const Shape& s5, Match&
   return "";
 }
 
+// The Softmax whose output P the final MatMul reads, directly or (a quantized attention: the
+// QDQ export quantizes both operands of P * V) through a QuantDequant, whose parameters go to
+// `mt`. The QuantDequants of Q, K and V stay in the graph: they are elementwise over the
+// operands, only P's has to move into the kernel.
+const ir::Node* MatchSoftmax(Matcher& m, const std::string& p, Match& mt) {
+  if (const ir::Node* qd = m.InternalQuantDequant(p)) {
+    const ir::Node* sm = m.Internal(qd->inputs[0], "Softmax");
+    if (!sm) return nullptr;
+    mt.p_scale = qd->inputs[1];
+    mt.p_zero_point = qd->inputs[2];
+    mt.used.push_back(qd);
+    return sm;
+  }
+  return m.Internal(p, "Softmax");
+}
+
 // Y = MatMul(P, V) at `last`: the whole pattern, or false.
 bool MatchAttention(Matcher& m, const ir::Node& last, Match& mt) {
   if (last.op_type != "MatMul" || !last.domain.empty() || last.inputs.size() != 2) return false;
-  const ir::Node* sm = m.Internal(last.inputs[0], "Softmax");
+  const ir::Node* sm = MatchSoftmax(m, last.inputs[0], mt);
   if (!sm) return false;
   const Shape x = m.Dims(sm->inputs[0]);
   const int64_t axis = sm->attr_int("axis", -1);
@@ -102,17 +135,24 @@ bool MatchAttention(Matcher& m, const ir::Node& last, Match& mt) {
   if (!r5 || m.Dims(r5->inputs[0]) != x) return false;
   const ir::Node* qk = m.Internal(r5->inputs[0], "MatMul");
   if (!qk) return false;
+  // Kᵀ = Transpose(K); or, in a quantized attention, QuantDequant(Transpose(K)): then Kᵀ is
+  // taken as it is (k_transposed).
   const ir::Node* kt = m.Internal(qk->inputs[1], "Transpose");
-  if (!kt || kt->attr_ints("perm") != std::vector<int64_t>{0, 2, 1}) return false;
-  const Shape q = m.Dims(qk->inputs[0]), k = m.Dims(kt->inputs[0]), v = m.Dims(last.inputs[1]);
+  if (kt && kt->attr_ints("perm") != std::vector<int64_t>{0, 2, 1}) return false;
+  mt.k_transposed = kt == nullptr;
+  if (mt.k_transposed && !m.InternalQuantDequant(qk->inputs[1])) return false;
+  const Shape q = m.Dims(qk->inputs[0]), v = m.Dims(last.inputs[1]);
+  Shape k = m.Dims(kt ? kt->inputs[0] : qk->inputs[1]);
   if (q.size() != 3 || k.size() != 3 || v.size() != 3) return false;
+  if (mt.k_transposed) std::swap(k[1], k[2]);
   if (q[0] != x[0] || q[1] != x[1] || k[0] != x[0] || k[1] != x[2] || k[2] != q[2] || v[0] != x[0] ||
       v[1] != x[2])
     return false;
   mt.q = qk->inputs[0];
-  mt.k = kt->inputs[0];
+  mt.k = kt ? kt->inputs[0] : qk->inputs[1];
   mt.v = last.inputs[1];
-  mt.used.insert(mt.used.end(), {sm, r3, r5, qk, kt});
+  mt.used.insert(mt.used.end(), {sm, r3, r5, qk});
+  if (kt) mt.used.push_back(kt);
   return true;
 }
 
@@ -152,7 +192,7 @@ std::string MatchScale(Matcher& m, const std::string& v, float* scale, Match& mt
 // value (taken as Kᵀ: k_transposed), c a scalar constant and bias a constant that fits the scores.
 bool MatchPlainAttention(Matcher& m, const ir::Node& last, Match& mt) {
   if (last.op_type != "MatMul" || !last.domain.empty() || last.inputs.size() != 2) return false;
-  const ir::Node* sm = m.Internal(last.inputs[0], "Softmax");
+  const ir::Node* sm = MatchSoftmax(m, last.inputs[0], mt);
   if (!sm) return false;
   const Shape x = m.Dims(sm->inputs[0]);
   const int64_t r = static_cast<int64_t>(x.size()), axis = sm->attr_int("axis", -1);
@@ -218,7 +258,7 @@ int FuseSamAttention(ir::Graph& g, const std::map<std::string, ir::TensorType>& 
     attn.name = g.nodes[i].name + "/fused_attention";
     attn.op_type = "Attention";
     attn.domain = "com.samq";
-    attn.inputs = {mt.q, mt.k, mt.v, mt.rel_h, mt.rel_w, mt.bias};
+    attn.inputs = {mt.q, mt.k, mt.v, mt.rel_h, mt.rel_w, mt.bias, "", "", mt.p_scale, mt.p_zero_point};
     while (attn.inputs.size() > 3 && attn.inputs.back().empty()) attn.inputs.pop_back();
     if (mt.scale != 1.0f) {
       ir::Attribute a;

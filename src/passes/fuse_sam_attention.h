@@ -21,6 +21,13 @@
 //   swapping the last two axes gives K; any other Kt (Hiera's [0,2,3,1] of the qkv split) is
 //   passed as it is, with k_transposed = 1. Same single-reader and static-shape rules.
 //
+// Quantized attention (a QDQ file whose attention MatMuls are quantized too, `samq quantize
+// --quantize-attention`): P may reach the final MatMul through a com.samq QuantDequant with
+// constant scalar parameters (passes/fold_qdq_to_integer), which moves into the Attention as
+// inputs 8 and 9 (the kernels quantize P themselves); in pattern 1 Kᵀ may then be
+// QuantDequant(Transpose(K)), passed as it is with k_transposed = 1. The QuantDequants of Q, K
+// and V stay in front of the Attention.
+//
 // The fused node replaces the final MatMul (all its inputs are defined before it, so the order
 // stays topological).
 #pragma once

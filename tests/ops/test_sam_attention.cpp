@@ -2,7 +2,7 @@
 // double-precision loop) on seeded random inputs: with and without the decomposed bias, odd
 // sizes (query blocks, tile rows and 16-column tails, Dv not a multiple of 16), SAM's windowed
 // shape, and large scores (softmax stability); the plain modes (scale, Kᵀ input, full bias,
-// rank 4) likewise. The reference itself is checked against the
+// rank 4) likewise; a quantized P (inputs 8, 9). The reference itself is checked against the
 // unfused ONNX graph in tests/models/test_sam_attention_fusion.cpp.
 #include <gtest/gtest.h>
 
@@ -164,6 +164,72 @@ TEST(SamAttention, PlainModesFastMatchesReference) {
     EXPECT_EQ(got.shape(), with({c.nq, c.dv}));
     ExpectClose(want, got, 2e-6, "fast vs ref");
   }
+}
+
+// A quantized attention (inputs 8, 9: P's QuantizeLinear -> DequantizeLinear parameters, from a
+// QDQ file with quantized attention MatMuls). Both kernels quantize P after normalizing it; they
+// compute P in different precisions (ref in double, fast in float), so a value of P/scale within
+// an ulp of a rounding boundary can land on neighbouring steps: such flips must be rare and each
+// moves an output by at most one step times |V|. The quantization must also matter (the result
+// differs from the unquantized attention), and malformed parameters are user errors.
+TEST(SamAttention, QuantizedPMatchesReference) {
+  struct QCase {
+    int64_t b, h, w, d;
+    bool rel;
+    float p_scale;
+    bool u8;
+    int zero_point;
+  };
+  const std::vector<QCase> cases = {
+      {2, 8, 8, 16, false, 1.0f / 255.0f, true, 0},  // u8, the softmax's natural range
+      {2, 14, 14, 32, true, 0.004f, true, 3},        // SAM windowed shape, rel bias, zp 3
+      {3, 5, 7, 8, false, 1.0f / 127.0f, false, 0},  // s8
+      {1, 16, 16, 16, true, 0.05f, false, -5},       // coarse s8 steps, several query blocks
+  };
+  uint32_t seed = 300;
+  for (const QCase& c : cases) {
+    const int64_t n = c.h * c.w;
+    SCOPED_TRACE(::testing::Message() << "B " << c.b << " N " << n << " D " << c.d << (c.u8 ? " u8" : " s8")
+                                      << " scale " << c.p_scale << " zp " << c.zero_point);
+    Tensor q = Random({c.b, n, c.d}, seed++, 0.7f), k = Random({c.b, n, c.d}, seed++);
+    Tensor v = Random({c.b, n, c.d}, seed++), rh = Random({c.b, c.h, c.w, c.h}, seed++);
+    Tensor rw = Random({c.b, c.h, c.w, c.w}, seed++);
+    Tensor ps = Tensor::FromVector<float>({}, {c.p_scale});
+    Tensor pz = c.u8 ? Tensor::FromVector<uint8_t>({}, {static_cast<uint8_t>(c.zero_point)})
+                     : Tensor::FromVector<int8_t>({}, {static_cast<int8_t>(c.zero_point)});
+    std::vector<const Tensor*> plain_ins{&q, &k, &v};
+    if (c.rel) plain_ins.insert(plain_ins.end(), {&rh, &rw});
+    std::vector<const Tensor*> ins = plain_ins;
+    ins.resize(8, nullptr);
+    ins.insert(ins.end(), {&ps, &pz});
+    const ir::Node n10 = AttentionNode(10);
+    const Tensor want = Eval1(n10, ins, "ref.Attention");
+    const Tensor got = Eval1(n10, ins, "fast.Attention");
+    const Tensor unquantized = Eval1(AttentionNode(static_cast<int>(plain_ins.size())), plain_ins, "ref.Attention");
+    ASSERT_TRUE(want.defined() && got.defined() && unquantized.defined());
+    float vmax = 0;
+    for (int64_t i = 0; i < v.numel(); ++i) vmax = std::max(vmax, std::fabs(v.data<float>()[i]));
+    int64_t off = 0;
+    double worst = 0;
+    for (int64_t i = 0; i < want.numel(); ++i) {
+      const double e = std::fabs(static_cast<double>(want.data<float>()[i]) - got.data<float>()[i]);
+      worst = std::max(worst, e);
+      off += e > 1e-5;
+    }
+    EXPECT_LE(worst, 2.0 * c.p_scale * vmax) << "more than a rounding flip";
+    EXPECT_LE(off, want.numel() / 50) << "rounding flips are not rare";
+    EXPECT_GT(CompareTensors(unquantized, want).max_abs, c.p_scale / 4) << "P was not quantized";
+  }
+  Tensor q = Random({1, 4, 8}, 1), k = Random({1, 4, 8}, 2), v = Random({1, 4, 8}, 3);
+  Tensor ps = Tensor::FromVector<float>({}, {0.01f}), two = Tensor::FromVector<float>({2}, {0.01f, 0.02f});
+  Tensor pz = Tensor::FromVector<uint8_t>({}, {0}), fz = Tensor::FromVector<float>({}, {0.0f});
+  auto with = [&](const Tensor* s, const Tensor* z) {
+    return Eval(AttentionNode(10), {&q, &k, &v, nullptr, nullptr, nullptr, nullptr, nullptr, s, z});
+  };
+  EXPECT_TRUE(with(&ps, &pz).ok());
+  EXPECT_FALSE(with(&ps, nullptr).ok());  // scale without zero point
+  EXPECT_FALSE(with(&ps, &fz).ok());      // float zero point
+  EXPECT_FALSE(with(&two, &pz).ok());     // two scales
 }
 
 TEST(SamAttention, ShapeErrorsAreUserErrors) {

@@ -247,15 +247,16 @@ TEST(QuantizeDecoder, Sam1DecoderOrtRunsItAndSamqAgrees) {
   fs::remove_all(dir);
 }
 
-// --quantize-attention on a real encoder: the attention MatMuls (Q x Kᵀ, P x V, inputs that only
+// --quantize-attention on real encoders: the attention MatMuls (Q x Kᵀ, P x V, inputs that only
 // exist when the session leaves attention unfused during calibration) are quantized too, nothing
-// is excluded, and ONNX Runtime runs the file.
-TEST(QuantizeAttention, EveryAttentionMatMulIsCalibratedAndQuantized) {
-  SAMQ_REQUIRE_FIXTURES();
-  const fs::path model = testing::FixturesDir() / "sam2-mini" / "encoder.onnx";
+// is excluded, and ONNX Runtime runs the file. samq still fuses every attention (SAM ViT's and
+// Hiera's patterns), with P's quantize-dequantize inside the kernel, and agrees with ONNX Runtime.
+void ExpectAttentionQuantized(const char* folder, sam::Family family, const char* output) {
+  SCOPED_TRACE(folder);
+  const fs::path model = testing::FixturesDir() / folder / "encoder.onnx";
   const fs::path calib = testing::DataDir() / "coco-tiny" / "train2017";
   SAMQ_REQUIRE_PATH(calib);
-  const fs::path dir = TempDir("attention");
+  const fs::path dir = TempDir(std::string("attention-") + folder);
   auto r = testing::RunCli({"quantize", "--model", model.string(), "--out", (dir / "q.onnx").string(), "--calib-dir",
                             calib.string(), "--calib-size", "1", "--threads", "2", "--quantize-attention",
                             "--report", (dir / "report.json").string()});
@@ -276,13 +277,31 @@ TEST(QuantizeAttention, EveryAttentionMatMulIsCalibratedAndQuantized) {
   auto loaded = onnx::LoadModel(dir / "q.onnx");
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   ExpectQdqStructure(loaded->model, dir / "report.json");
+  {
+    auto session = rt::Session::Create(loaded->model, backends::DefaultRegistry());
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    int quantized_attentions = 0, softmaxes_left = 0;
+    for (const auto& n : (*session)->model().graph.nodes) {
+      quantized_attentions += n.op_type == "Attention" && n.inputs.size() == 10 && !n.inputs[8].empty();
+      softmaxes_left += n.op_type == "Softmax";
+    }
+    EXPECT_EQ(quantized_attentions, softmaxes);
+    EXPECT_EQ(softmaxes_left, 0);
+  }
   auto image = io::ReadImage(testing::FixturesDir() / "images" / "truck.jpg");
   ASSERT_TRUE(image.ok());
-  auto pre = sam::PreprocessImage(*image, sam::Family::kSam2, 1024);
+  auto pre = sam::PreprocessImage(*image, family, 1024);
   ASSERT_TRUE(pre.ok()) << pre.status().message();
   std::map<std::string, Tensor> ours;
-  ExpectParity("sam2-mini --quantize-attention", dir / "q.onnx", {{"image", pre->image}}, "image_embed", dir, &ours);
+  ExpectParity(std::string(folder) + " --quantize-attention", dir / "q.onnx", {{"image", pre->image}}, output, dir,
+               &ours);
   fs::remove_all(dir);
+}
+
+TEST(QuantizeAttention, EveryAttentionMatMulIsQuantizedAndRunsFused) {
+  SAMQ_REQUIRE_FIXTURES();
+  ExpectAttentionQuantized("sam2-mini", sam::Family::kSam2, "image_embed");
+  ExpectAttentionQuantized("sam-vit-mini", sam::Family::kSam, "image_embeddings");
 }
 
 // Quantizing twice gives the same bytes (calibration, scales and export are deterministic).

@@ -207,6 +207,12 @@ SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, con
   return 1.0f / sum;
 }
 
+// p[0 .. n) = QuantizeLinear -> DequantizeLinear of p * inv_sum (a quantized attention's P).
+SAMQ_CLONES void QuantDequantRow(float* p, int64_t n, float inv_sum, const AttentionDims& a) {
+  const float s = a.p_scale, z = a.p_zero_point, lo = a.p_qmin, hi = a.p_qmax;
+  for (int64_t j = 0; j < n; ++j) p[j] = (QuantizeToFloat(p[j] * inv_sum, s, z, lo, hi) - z) * s;
+}
+
 // Q's, V's and Y's columns must be contiguous (the factory checks; the fold pass only makes such
 // views). K may have any layout: it is repacked per run.
 //
@@ -326,6 +332,10 @@ class FastAttention final : public rt::Kernel {
         const float* rh = a.rel_tables ? s.rel_h.data() + r * khp : rel ? prh + qi * kh : nullptr;
         const float* rw = a.rel_tables ? s.rel_w.data() + r * kwp : rel ? prw + qi * kw : nullptr;
         inv_sum[r] = BiasExpRow(sr, nk, nkp, a.scale, rh, kh, rw, kw, bias_row, small_rel ? &*small_rel : nullptr);
+        if (a.quant_p) {  // P itself is quantized: normalize first, then quantize-dequantize
+          QuantDequantRow(sr, nk, inv_sum[r], a);
+          inv_sum[r] = 1.0f;
+        }
         rows[r] = sr;
       }
       for (int64_t k0 = 0; k0 < nk; k0 += kKeyChunk) {
@@ -375,7 +385,7 @@ class FastAttention final : public rt::Kernel {
 }  // namespace
 
 std::unique_ptr<rt::Kernel> MakeFastSamAttention(const rt::KernelBuildInfo& info, std::string* why) {
-  for (size_t i = 0; i < info.input_types.size(); ++i)
+  for (size_t i = 0; i < info.input_types.size() && i < 9; ++i)  // 9: P's zero point (int)
     if (info.node.has_input(static_cast<int>(i)) && info.input_types[i].dtype != DType::kFloat32) {
       *why = "only float32";
       return nullptr;

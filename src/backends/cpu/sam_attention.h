@@ -20,6 +20,11 @@
 //     rel_w[b, i, kw] = sum_d Q[b, i, d] * rel_pos_w[w, kw, d]  (SAM ViT's two rel-pos Einsums;
 //     passes/fuse_attention_rel_pos moves them in). Exclusive with inputs 3 and 4; any Q rank or
 //     the strided form, as long as Nq = H * W and Nk = KH * KW.
+//   Attention(Q, K, V, ..., p_scale, p_zero_point) (inputs 8 and 9: one float32, one uint8 or
+//     int8): a quantized attention (QDQ file with quantized attention MatMuls): the softmax
+//     output P, as float32, goes through QuantizeLinear -> DequantizeLinear with these
+//     parameters before P * V, as the file's QuantDequant of P did (passes/fuse_sam_attention
+//     moves it in). Q, K and V arrive already quantize-dequantized.
 //     k_transposed: Hiera and TinyViT export K already as Kᵀ ([B, heads, D, N], from a Transpose
 //     of the qkv split), so the kernel takes it as it is rather than transposing it back.
 //
@@ -45,6 +50,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/quantize_math.h"
 #include "runtime/op_registry.h"
 
 namespace samq::backends::fast {
@@ -79,6 +85,12 @@ struct AttentionDims {
   int64_t bias_batches = 0;                         // full bias: its batch count Bb (0: none)
   float scale = 1.0f;
   bool strided = false;  // layout_dims given
+  // P's QuantizeLinear -> DequantizeLinear (inputs 8, 9), as ref QuantDequant computes it.
+  bool quant_p = false;
+  float p_scale = 1.0f, p_zero_point = 0.0f, p_qmin = 0.0f, p_qmax = 255.0f;
+  float QuantDequantP(float p) const {
+    return (QuantizeToFloat(p, p_scale, p_zero_point, p_qmin, p_qmax) - p_zero_point) * p_scale;
+  }
   OperandView q, k, v, y;
 };
 // From the run-time shapes (already type-checked) and attributes; views are checked against the

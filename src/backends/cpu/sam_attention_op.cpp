@@ -59,11 +59,22 @@ Status InferStridedAttention(rt::InferContext& ctx, const std::vector<int64_t>& 
 
 // Infers Y's type; every mismatch between the operands is a user error naming the dims.
 Status InferAttention(rt::InferContext& ctx) {
-  for (int i = 0; i < ctx.num_inputs(); ++i) {
+  for (int i = 0; i < ctx.num_inputs() && i < 9; ++i) {  // input 9 is P's zero point
     if (!ctx.has_input(i)) continue;
     const DType t = ctx.input_type(i).dtype;
     if (t != DType::kUndefined && t != DType::kFloat32)
       return ctx.Error("input {} has type {}; supported: float32", i, dtype_name(t));
+  }
+  const bool quant_p = ctx.num_inputs() > 8 && ctx.has_input(8);
+  if (quant_p != (ctx.num_inputs() > 9 && ctx.has_input(9)))
+    return ctx.Error("p_scale and p_zero_point must be given together");
+  if (quant_p) {
+    const DType z = ctx.input_type(9).dtype;
+    if (z != DType::kUndefined && z != DType::kUInt8 && z != DType::kInt8)
+      return ctx.Error("p_zero_point has type {}; supported: uint8, int8", dtype_name(z));
+    for (int i = 8; i < 10; ++i)
+      if (ctx.input_type(i).fully_known() && shape_numel(ctx.input_type(i).dims) != 1)
+        return ctx.Error("input {} ({}) must hold one value", i, i == 8 ? "p_scale" : "p_zero_point");
   }
   const bool rel = ctx.num_inputs() > 3 && ctx.has_input(3);
   if (rel != (ctx.num_inputs() > 4 && ctx.has_input(4)))
@@ -197,6 +208,10 @@ Status RefAttention(rt::KernelContext& ctx) {
       }
       double sum = 0;
       for (int64_t j = 0; j < nk; ++j) sum += (s[j] = std::exp(s[j] - mx));
+      if (a.quant_p) {  // P as float32, then QuantizeLinear -> DequantizeLinear, as the QDQ file says
+        for (int64_t j = 0; j < nk; ++j) s[j] = a.QuantDequantP(static_cast<float>(s[j] / sum));
+        sum = 1.0;
+      }
       std::fill(acc.begin(), acc.end(), 0.0);
       for (int64_t j = 0; j < nk; ++j)
         for (int64_t c = 0; c < dv; ++c) acc[c] += s[j] * vb[j * a.v.row_stride + c * a.v.col_stride];
@@ -335,6 +350,19 @@ Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx) {
     a.kh = th.dim(1);
     a.kw = tw.dim(1);
   }
+  if (ctx.num_inputs() > 9 && ctx.has_input(8) && ctx.has_input(9)) {
+    const Tensor& ps = ctx.input(8);
+    const Tensor& pz = ctx.input(9);
+    if (ps.numel() != 1 || pz.numel() != 1 || ps.dtype() != DType::kFloat32 ||
+        (pz.dtype() != DType::kUInt8 && pz.dtype() != DType::kInt8))
+      return Status::UserF("{}: p_scale must be one float32 and p_zero_point one uint8 or int8", node.describe());
+    const bool u8 = pz.dtype() == DType::kUInt8;
+    a.quant_p = true;
+    a.p_scale = ps.data<float>()[0];
+    a.p_zero_point = u8 ? pz.data<uint8_t>()[0] : pz.data<int8_t>()[0];
+    a.p_qmin = u8 ? 0.0f : -128.0f;
+    a.p_qmax = u8 ? 255.0f : 127.0f;
+  }
   if (ctx.num_inputs() > 5 && ctx.has_input(5)) {
     const Tensor& bias = ctx.input(5);
     a.bias_batches = std::max<int64_t>(1, bias.numel() / std::max<int64_t>(1, a.nq * a.nk));
@@ -350,7 +378,7 @@ void AddSamAttentionOp(rt::OpRegistry& r) {
   s.op_type = "Attention";
   s.domain = "com.samq";
   s.min_inputs = 3;
-  s.max_inputs = 8;
+  s.max_inputs = 10;
   s.infer = InferAttention;
   s.kernels.push_back({"fast.Attention", MakeFastSamAttention});
   s.kernels.push_back(rt::MakeStatelessKernel("ref.Attention", RefAttention));
