@@ -65,6 +65,7 @@ class Matcher {
 struct Match {
   std::string q, k, v, rel_h, rel_w, bias;
   std::string p_scale, p_zero_point;  // P's QuantDequant (quantized attention), or empty
+  std::vector<std::string> operand_quant;  // Q's, K's, V's scale and zero point, or empty
   float scale = 1.0f;
   bool k_transposed = false;
   std::vector<const ir::Node*> used;  // every node the fused one replaces, but the final MatMul
@@ -238,9 +239,24 @@ bool MatchPlainAttention(Matcher& m, const ir::Node& last, Match& mt) {
   return true;
 }
 
+// A quantized attention whose Q, K and V are each the output of a QuantDequant read only by it:
+// the Attention takes the QuantDequants' inputs and parameters instead (integer operands).
+void MatchOperandQuantization(Matcher& m, Match& mt) {
+  if (mt.p_scale.empty()) return;
+  const ir::Node* qd[3] = {m.InternalQuantDequant(mt.q), m.InternalQuantDequant(mt.k), m.InternalQuantDequant(mt.v)};
+  if (!qd[0] || !qd[1] || !qd[2]) return;
+  mt.q = qd[0]->inputs[0];
+  mt.k = qd[1]->inputs[0];
+  mt.v = qd[2]->inputs[0];
+  for (const ir::Node* n : qd) {
+    mt.operand_quant.insert(mt.operand_quant.end(), {n->inputs[1], n->inputs[2]});
+    mt.used.push_back(n);
+  }
+}
+
 }  // namespace
 
-int FuseSamAttention(ir::Graph& g, const std::map<std::string, ir::TensorType>& types) {
+int FuseSamAttention(ir::Graph& g, const std::map<std::string, ir::TensorType>& types, bool integer_operands) {
   Matcher m(g, types);
   std::set<int> dead;
   std::vector<std::pair<int, ir::Node>> replacements;
@@ -250,6 +266,7 @@ int FuseSamAttention(ir::Graph& g, const std::map<std::string, ir::TensorType>& 
       mt = Match{};
       if (!MatchPlainAttention(m, g.nodes[i], mt)) continue;
     }
+    if (integer_operands) MatchOperandQuantization(m, mt);
     bool overlaps = false;  // matches cannot share nodes (single readers); a guard all the same
     for (const ir::Node* n : mt.used) overlaps |= dead.count(m.IndexOf(n)) != 0;
     if (overlaps) continue;
@@ -259,6 +276,7 @@ int FuseSamAttention(ir::Graph& g, const std::map<std::string, ir::TensorType>& 
     attn.op_type = "Attention";
     attn.domain = "com.samq";
     attn.inputs = {mt.q, mt.k, mt.v, mt.rel_h, mt.rel_w, mt.bias, "", "", mt.p_scale, mt.p_zero_point};
+    attn.inputs.insert(attn.inputs.end(), mt.operand_quant.begin(), mt.operand_quant.end());
     while (attn.inputs.size() > 3 && attn.inputs.back().empty()) attn.inputs.pop_back();
     if (mt.scale != 1.0f) {
       ir::Attribute a;

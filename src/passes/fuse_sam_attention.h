@@ -25,8 +25,10 @@
 // --quantize-attention`): P may reach the final MatMul through a com.samq QuantDequant with
 // constant scalar parameters (passes/fold_qdq_to_integer), which moves into the Attention as
 // inputs 8 and 9 (the kernels quantize P themselves); in pattern 1 Kᵀ may then be
-// QuantDequant(Transpose(K)), passed as it is with k_transposed = 1. The QuantDequants of Q, K
-// and V stay in front of the Attention.
+// QuantDequant(Transpose(K)), passed as it is with k_transposed = 1. When Q, K and V each come
+// from such a QuantDequant too (read only there) and `integer_operands` is set, those move in as
+// well (inputs 10..15): the Attention then reads the unquantized operands and multiplies their
+// integer codes (fast.Attention's integer kernel). Otherwise they stay in front of it.
 //
 // The fused node replaces the final MatMul (all its inputs are defined before it, so the order
 // stays topological).
@@ -41,6 +43,7 @@
 namespace samq::passes {
 
 // Returns the number of Attention nodes created.
-int FuseSamAttention(ir::Graph& graph, const std::map<std::string, ir::TensorType>& types);
+int FuseSamAttention(ir::Graph& graph, const std::map<std::string, ir::TensorType>& types,
+                     bool integer_operands = true);
 
 }  // namespace samq::passes

@@ -164,7 +164,7 @@ Status Session::Impl::Compile() {
     if (options.fuse_sam_attention && registry->Find("com.samq", "Attention")) {
       TypeMap attn_types;  // the pass checks the pattern's shapes on these
       SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, attn_types));
-      const int fused = passes::FuseSamAttention(g, attn_types);
+      const int fused = passes::FuseSamAttention(g, attn_types, options.integer_attention);
       // The rewrite only reads types of values the attention fusion left alone.
       if (fused > 0 && options.fuse_attention_rel_pos) passes::FuseAttentionRelPos(g, attn_types);
       if (fused > 0 && options.fold_attention_layouts) {

@@ -55,6 +55,10 @@ struct SessionOptions {
   // With optimize: Transpose(NHWC -> NCHW) -> MaxPool -> Transpose back (Hiera's q-pool) becomes
   // one com.samq MaxPoolNhwc node that pools channels-last (passes/fuse_channels_last_pool.h).
   bool fuse_channels_last_pool = true;
+  // With fuse_sam_attention: in a quantized attention (QDQ file with quantized attention MatMuls)
+  // Q's, K's and V's QuantDequants move into the Attention, which then multiplies integer codes
+  // (u8 x s8 VNNI tiles) instead of dequantized floats (passes/fuse_sam_attention.h).
+  bool integer_attention = true;
   // With optimize, at float32 precision: MatMul(X, const W) -> bias Add [-> Gelu] becomes one
   // com.samq MatMulBias node (passes/fuse_matmul_bias.h): bias and GELU are applied to each
   // output tile while it is in cache instead of in two more passes over the activations

@@ -168,4 +168,24 @@ inline Tensor Channels(const Tensor& t, int axis, int64_t begin, int64_t end) {
   return out;
 }
 
+// A quantized attention's output against the reference's: the kernels quantize P from scores
+// of different precision, so a P/scale within an ulp of a rounding boundary may land on the
+// neighbouring step. Such flips must be rare (at most 1 element in 50 off by more than 1e-5) and
+// each moves an output by at most about two steps of P (`p_step`) times max |v|.
+inline void ExpectRareRoundingFlips(const Tensor& want, const Tensor& got, double p_step, const Tensor& v) {
+  ASSERT_EQ(want.numel(), got.numel());
+  float vmax = 0;
+  for (int64_t i = 0; i < v.numel(); ++i) vmax = std::max(vmax, std::fabs(v.data<float>()[i]));
+  const double flip_bound = 2.0 * p_step * vmax;
+  int64_t off = 0;
+  double worst = 0;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    const double e = std::fabs(static_cast<double>(want.data<float>()[i]) - got.data<float>()[i]);
+    worst = std::max(worst, e);
+    off += e > 1e-5;
+  }
+  EXPECT_LE(worst, flip_bound) << "more than a rounding flip";
+  EXPECT_LE(off, want.numel() / 50) << "rounding flips are not rare";
+}
+
 }  // namespace samq::testing::linalg

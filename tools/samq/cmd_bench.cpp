@@ -56,6 +56,7 @@ struct BenchArgs {
   bool no_fuse_projected_attention = false;
   bool no_fuse_mbconv = false;
   bool no_fuse_channels_last_pool = false;
+  bool no_integer_attention = false;
   std::string precision = "fp32";
 };
 
@@ -253,6 +254,7 @@ Status RunBench(const BenchArgs& a) {
   so.fuse_projected_attention = !a.no_fuse_projected_attention;
   so.fuse_mbconv = !a.no_fuse_mbconv;
   so.fuse_channels_last_pool = !a.no_fuse_channels_last_pool;
+  so.integer_attention = !a.no_integer_attention;
   SAMQ_ASSIGN_OR_RETURN(auto session,
                         rt::Session::Create(std::move(imported.model), backends::DefaultRegistry(), so));
   const double load_ms = ms_since(t_load);
@@ -360,6 +362,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
                 "Keep SAM ViT's rel-pos Einsums outside the attention (A/B timing of passes/fuse_attention_rel_pos)");
   cmd->add_flag("--no-fuse-channels-last-pool", args->no_fuse_channels_last_pool,
                 "Keep the Transposes around channels-last MaxPools (A/B timing of passes/fuse_channels_last_pool)");
+  cmd->add_flag("--no-integer-attention", args->no_integer_attention,
+                "Keep a quantized attention's Q/K/V QuantDequants outside it: float products (A/B timing)");
   cmd->add_flag("--no-fuse-matmul-bias", args->no_fuse_matmul_bias,
                 "Keep MatMul, bias Add and Gelu separate (A/B timing of passes/fuse_matmul_bias)");
   cmd->add_flag("--no-fuse-projected-attention", args->no_fuse_projected_attention,

@@ -19,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "backends/cpu/attention_rows.h"
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/gemm_tile.h"
 #include "backends/cpu/sam_attention.h"
@@ -34,14 +35,6 @@ constexpr int64_t kQueryBlock = 24;
 // instead of streaming all of V (1 MB) once per tile.
 constexpr int64_t kKeyChunk = 256;
 constexpr int64_t kMaxTileRows = 8;
-
-int64_t RoundUp16(int64_t n) { return (n + kTileLanes - 1) / kTileLanes * kTileLanes; }
-
-// Row stride of the K^T panels and score rows: the padded key count, plus one vector when that
-// is a multiple of 1 KB. At 4096 keys each row is 16 KB apart, so the 64 depth rows of K^T a
-// tile reads (and the score rows it writes) all fall into the same few L1 sets and evict each
-// other between the row tiles that should share them.
-int64_t KeyStride(int64_t nkp) { return nkp % 256 == 0 ? nkp + kTileLanes : nkp; }
 
 // c[0 .. rows) x [0 .. width) (=|+=) a-rows x b-panel, in tiles of up to 64 columns. Rows past
 // `rows` repeat the last one (their results land in c's spare rows, which callers size for).
@@ -64,148 +57,6 @@ void TiledProduct(const float* const* a_rows, int64_t rows, const float* b, int6
   }
 }
 
-// 16 floats / int32s, unaligned and aliasing-safe: one zmm register in the AVX-512 clone.
-typedef float V16 __attribute__((vector_size(64), aligned(4), may_alias));
-typedef int32_t I16 __attribute__((vector_size(64)));
-typedef int32_t I16u __attribute__((vector_size(64), aligned(4), may_alias));  // for loads from memory
-
-// exp(x) for x = s - max <= 0, the only arguments a max-subtracted softmax has, which makes it
-// cheaper than the general fastmath::Exp: no upper clamp and a single 2^n scale (n >= -126 keeps
-// 2^n a normal float). x = n + f with n = round(x log2 e), f in [-1/2, 1/2]; 2^f by a degree-5
-// polynomial (least-squares fit of the relative error, 2.3e-7 evaluated in float), 2^n built in
-// the exponent field straight from the rounding's magic-number sum: 1.5 * 2^23 + 127 has an ulp of
-// 1, so the sum's low mantissa bits hold n + 127 and shifting them by 23 makes them the exponent.
-// About 13 vector operations per 16 scores against 25 for the clamped two-scale form. NaN scores
-// stay NaN (the clamp's comparison is false for them).
-constexpr float kExpLog2e = 1.44269504088896341f;
-constexpr float kExpMagic = 12582912.0f + 127.0f;
-constexpr float kExpLowest = -87.0f;
-constexpr float kExp2C0 = 1.0000001192092896f, kExp2C1 = 0.6931469440460205f, kExp2C2 = 0.24022120237350464f,
-                kExp2C3 = 0.05550713464617729f, kExp2C4 = 0.00967553723603487f, kExp2C5 = 0.001327644451521337f;
-
-// p[0..16) = exp(p[0..16) - mx) on 16 lanes at once, as above, and *sum += the results. Written
-// on vector types because GCC does not vectorize the scalar call inside an exp-and-sum loop (a
-// float reduction) without -ffast-math. Vectors only pass through pointers: no vector-passing ABI.
-__attribute__((always_inline)) inline void ExpShifted16(float* p, float mx, V16* sum) {
-  const V16 lowest = V16{} + kExpLowest;
-  V16 x = *reinterpret_cast<const V16*>(p) - mx;
-  x = x < lowest ? lowest : x;
-  const V16 t = x * kExpLog2e + kExpMagic;
-  const V16 n = t - kExpMagic;
-  const V16 f = x * kExpLog2e - n;
-  const V16 q = ((((kExp2C5 * f + kExp2C4) * f + kExp2C3) * f + kExp2C2) * f + kExp2C1) * f + kExp2C0;
-  const I16 bits = (I16)t << 23;  // a same-size vector cast reinterprets the bits
-  const V16 e = q * (V16)bits;
-  *reinterpret_cast<V16*>(p) = e;
-  *sum += e;
-}
-
-// out[0 .. 16*NV) = sum_c q[c] * panel[c * ldp + 0 .. 16*NV): one query row's decomposed terms
-// from a transposed table. Two accumulator sets (even and odd c) halve the FMA dependency chain,
-// which with NV = 1 (14 x 14 windows) would otherwise set the pace.
-template <int NV>
-__attribute__((always_inline)) inline void RowTimesPanelNV(const float* q, int64_t d, const float* panel,
-                                                           int64_t ldp, float* out) {
-  V16 a0[NV] = {}, a1[NV] = {};
-  int64_t c = 0;
-  for (; c + 1 < d; c += 2) {
-    const float q0 = q[c], q1 = q[c + 1];
-    const float* p0 = panel + c * ldp;
-    for (int v = 0; v < NV; ++v) {
-      a0[v] += q0 * *reinterpret_cast<const V16*>(p0 + v * kTileLanes);
-      a1[v] += q1 * *reinterpret_cast<const V16*>(p0 + ldp + v * kTileLanes);
-    }
-  }
-  if (c < d)
-    for (int v = 0; v < NV; ++v) a0[v] += q[c] * *reinterpret_cast<const V16*>(panel + c * ldp + v * kTileLanes);
-  for (int v = 0; v < NV; ++v) *reinterpret_cast<V16*>(out + v * kTileLanes) = a0[v] + a1[v];
-}
-
-// The same over np columns (a multiple of 16), 64 at a time.
-SAMQ_CLONES void RowTimesPanel(const float* q, int64_t d, const float* panel, int64_t np, float* out) {
-  for (int64_t j0 = 0; j0 < np; j0 += 4 * kTileLanes) {
-    switch (std::min<int64_t>(4, (np - j0) / kTileLanes)) {
-      case 4: RowTimesPanelNV<4>(q, d, panel + j0, np, out + j0); break;
-      case 3: RowTimesPanelNV<3>(q, d, panel + j0, np, out + j0); break;
-      case 2: RowTimesPanelNV<2>(q, d, panel + j0, np, out + j0); break;
-      default: RowTimesPanelNV<1>(q, d, panel + j0, np, out + j0); break;
-    }
-  }
-}
-
-// Tables [G, KT, D] as G panels [D][KTp] (columns past KT zero), for RowTimesPanel.
-std::vector<float> TransposedTables(const float* t, int64_t g, int64_t kt, int64_t d, int64_t ktp) {
-  std::vector<float> out(static_cast<size_t>(g * d * ktp), 0.0f);
-  for (int64_t x = 0; x < g; ++x)
-    for (int64_t j = 0; j < kt; ++j)
-      for (int64_t c = 0; c < d; ++c) out[(x * d + c) * ktp + j] = t[(x * kt + j) * d + c];
-  return out;
-}
-
-// The decomposed bias of key j is rh[j / KW] + rw[j % KW]. With KH and KW at most 16 (SAM's
-// 14 x 14 windows) each table fits one vector, and a 16-key chunk of the bias is two in-register
-// permutes of them by fixed lane indices (the same for every query row: built once per run).
-// Without this, the bias loop runs KH times over KW = 14 keys, shorter than a vector, and cost
-// as much as the exp.
-struct SmallRelIndex {
-  std::vector<int32_t> h, w;  // per padded key: j / KW and j % KW (clamped to the table)
-  static bool Applies(int64_t kh, int64_t kw) { return kh > 0 && kw > 0 && kh <= kTileLanes && kw <= kTileLanes; }
-  SmallRelIndex(int64_t kh, int64_t kw, int64_t nkp) : h(static_cast<size_t>(nkp)), w(static_cast<size_t>(nkp)) {
-    for (int64_t j = 0; j < nkp; ++j) {
-      h[j] = static_cast<int32_t>(std::min(j / kw, kh - 1));
-      w[j] = static_cast<int32_t>(j % kw);
-    }
-  }
-};
-
-// Scales one score row, adds the decomposed bias (rh: KH values, rw: KW values; null = none)
-// and the full bias row (null = none) in one pass, replaces it by exp(s - max) and returns
-// 1 / sum (max and sum kept per lane, then combined). The row holds nkp = nk rounded up to 16
-// floats: the padding keys are set to -inf, so whole vectors cover the row (their exp, about
-// 1e-38 after the clamp, cannot change a sum that is at least 1).
-SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, const float* rh, int64_t kh,
-                             const float* rw, int64_t kw, const float* bias, const SmallRelIndex* small) {
-  constexpr int64_t L = kTileLanes;
-  if (rh && small && !bias) {
-    V16 th = {}, tw = {};
-    for (int64_t a = 0; a < kh; ++a) th[a] = rh[a];
-    for (int64_t x = 0; x < kw; ++x) tw[x] = rw[x];
-    for (int64_t j = 0; j < nkp; j += L) {
-      const I16 ih = *reinterpret_cast<const I16u*>(small->h.data() + j);
-      const I16 iw = *reinterpret_cast<const I16u*>(small->w.data() + j);
-      V16& v = *reinterpret_cast<V16*>(s + j);
-      v = v * scale + (__builtin_shuffle(th, ih) + __builtin_shuffle(tw, iw));
-    }
-  } else if (rh) {
-    for (int64_t a = 0; a < kh; ++a) {
-      float* sa = s + a * kw;
-      const float ha = rh[a];
-      if (bias) {
-        const float* ba = bias + a * kw;
-        for (int64_t x = 0; x < kw; ++x) sa[x] = sa[x] * scale + ((ha + rw[x]) + ba[x]);
-      } else {
-        for (int64_t x = 0; x < kw; ++x) sa[x] = sa[x] * scale + (ha + rw[x]);
-      }
-    }
-  } else if (bias) {
-    for (int64_t j = 0; j < nk; ++j) s[j] = s[j] * scale + bias[j];
-  } else if (scale != 1.0f) {
-    for (int64_t j = 0; j < nk; ++j) s[j] *= scale;
-  }
-  for (int64_t j = nk; j < nkp; ++j) s[j] = -std::numeric_limits<float>::infinity();
-  V16 vmax = *reinterpret_cast<const V16*>(s);
-  for (int64_t j = L; j < nkp; j += L) {
-    const V16 v = *reinterpret_cast<const V16*>(s + j);
-    vmax = v > vmax ? v : vmax;
-  }
-  float mx = vmax[0];
-  for (int64_t l = 1; l < L; ++l) mx = std::max(mx, vmax[l]);
-  V16 vsum = {};
-  for (int64_t j = 0; j < nkp; j += L) ExpShifted16(s + j, mx, &vsum);
-  float sum = 0.0f;
-  for (int64_t l = 0; l < L; ++l) sum += vsum[l];
-  return 1.0f / sum;
-}
 
 // p[0 .. n) = QuantizeLinear -> DequantizeLinear of p * inv_sum (a quantized attention's P).
 SAMQ_CLONES void QuantDequantRow(float* p, int64_t n, float inv_sum, const AttentionDims& a) {
@@ -228,7 +79,6 @@ class FastAttention final : public rt::Kernel {
     SAMQ_ASSIGN_OR_RETURN(const AttentionDims a, GetAttentionDims(ctx));
     if (a.q.col_stride != 1 || a.v.col_stride != 1 || a.y.col_stride != 1)
       return Status::InternalF("{}: fast.Attention needs contiguous Q, V and Y rows", ctx.node().describe());
-    const bool rel = a.kh > 0;
     Tensor& y = ctx.output(0);
     const int64_t nb = a.nb, nq = a.nq, d = a.d, nk = a.nk, dv = a.dv;
     if (y.numel() == 0 || nb * nq * dv == 0) return Status::Ok();
@@ -240,19 +90,10 @@ class FastAttention final : public rt::Kernel {
     const int64_t nkp = RoundUp16(nk), dvp = RoundUp16(dv), ldk = KeyStride(nkp);
     const std::vector<int64_t> qo = a.q.BatchOffsets(), ko = a.k.BatchOffsets(), vo = a.v.BatchOffsets(),
                                yo = a.y.BatchOffsets();
-    const float* pq = ctx.input(0).data<float>();
-    const float* pk = ctx.input(1).data<float>();
-    const float* pv = ctx.input(2).data<float>();
-    const float* prh = rel && !a.rel_tables ? ctx.input(3).data<float>() : nullptr;
-    const float* prw = rel && !a.rel_tables ? ctx.input(4).data<float>() : nullptr;
-    // Decomposed terms computed here (input 6 and 7): the tables transposed once per run.
-    const int64_t khp = RoundUp16(kh), kwp = RoundUp16(kw);
-    std::vector<float> tht, twt;
-    if (a.rel_tables) {
-      tht = TransposedTables(ctx.input(6).data<float>(), a.grid_h, kh, d, khp);
-      twt = TransposedTables(ctx.input(7).data<float>(), a.grid_w, kw, d, kwp);
-    }
-    const float* pbias = a.bias_batches > 0 ? ctx.input(5).data<float>() : nullptr;
+    const AttentionInputs in = GetAttentionInputs(ctx, a);
+    const float *pq = in.q, *pk = in.k, *pv = in.v, *pbias = in.bias;
+    const RelPosTerms rel_terms(a, in, nkp);
+    const int64_t khp = rel_terms.h_stride(), kwp = rel_terms.w_stride();
     float* py = y.data<float>();
     // V is read in place unless Dv is not a multiple of 16 (the tiles' width).
     // Also packed when its rows are far apart (V read out of a qkv tensor: 9 KB between rows on
@@ -260,8 +101,6 @@ class FastAttention final : public rt::Kernel {
     const bool pack_v = dvp != dv || a.v.row_stride > 2 * dvp;
     const int64_t ldv = pack_v ? dvp : a.v.row_stride;
     const bool q_dense = a.q.row_stride == d;
-    std::optional<SmallRelIndex> small_rel;
-    if (rel && SmallRelIndex::Applies(kh, kw)) small_rel.emplace(kh, kw, nkp);
 
     // K^T of batch b as [D][ldk] (columns nk..nkp zero).
     auto pack_k = [&](int64_t b, float* dst) {
@@ -321,17 +160,16 @@ class FastAttention final : public rt::Kernel {
       if (a.rel_tables)
         for (int64_t r = 0; r < n_rows; ++r) {
           const int64_t i = i0 + r;
-          RowTimesPanel(rows[r], d, tht.data() + (i / a.grid_w) * d * khp, khp, s.rel_h.data() + r * khp);
-          RowTimesPanel(rows[r], d, twt.data() + (i % a.grid_w) * d * kwp, kwp, s.rel_w.data() + r * kwp);
+          rel_terms.ComputeRow(rows[r], i, s.rel_h.data() + r * khp, s.rel_w.data() + r * kwp);
         }
       TiledProduct(rows.data(), n_rows, kt, ldk, nkp, d, s.scores.data(), ldk, false);
       for (int64_t r = 0; r < n_rows; ++r) {
         const int64_t qi = b * nq + i0 + r;
         float* sr = s.scores.data() + r * ldk;
         const float* bias_row = pbias ? pbias + ((b % a.bias_batches) * nq + i0 + r) * nk : nullptr;
-        const float* rh = a.rel_tables ? s.rel_h.data() + r * khp : rel ? prh + qi * kh : nullptr;
-        const float* rw = a.rel_tables ? s.rel_w.data() + r * kwp : rel ? prw + qi * kw : nullptr;
-        inv_sum[r] = BiasExpRow(sr, nk, nkp, a.scale, rh, kh, rw, kw, bias_row, small_rel ? &*small_rel : nullptr);
+        const float* rh = rel_terms.h(qi, s.rel_h.data() + r * khp);
+        const float* rw = rel_terms.w(qi, s.rel_w.data() + r * kwp);
+        inv_sum[r] = BiasExpRow(sr, nk, nkp, a.scale, rh, kh, rw, kw, bias_row, rel_terms.small());
         if (a.quant_p) {  // P itself is quantized: normalize first, then quantize-dequantize
           QuantDequantRow(sr, nk, inv_sum[r], a);
           inv_sum[r] = 1.0f;
@@ -385,11 +223,16 @@ class FastAttention final : public rt::Kernel {
 }  // namespace
 
 std::unique_ptr<rt::Kernel> MakeFastSamAttention(const rt::KernelBuildInfo& info, std::string* why) {
-  for (size_t i = 0; i < info.input_types.size() && i < 9; ++i)  // 9: P's zero point (int)
-    if (info.node.has_input(static_cast<int>(i)) && info.input_types[i].dtype != DType::kFloat32) {
+  for (size_t i = 0; i < info.input_types.size(); ++i)
+    if (info.node.has_input(static_cast<int>(i)) && !IsAttentionZeroPoint(static_cast<int>(i)) &&
+        info.input_types[i].dtype != DType::kFloat32) {
       *why = "only float32";
       return nullptr;
     }
+  if (info.node.has_input(10)) {
+    *why = "integer operands (fast.attention_u8s8 runs them)";
+    return nullptr;
+  }
   for (const char* name : {"q_view", "v_view", "y_view"}) {
     if (!info.node.attr(name)) continue;
     const auto view = ParseOperandView(info.node.attr_ints(name));

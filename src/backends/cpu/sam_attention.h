@@ -25,6 +25,15 @@
 //     output P, as float32, goes through QuantizeLinear -> DequantizeLinear with these
 //     parameters before P * V, as the file's QuantDequant of P did (passes/fuse_sam_attention
 //     moves it in). Q, K and V arrive already quantize-dequantized.
+//   Attention(Q, K, V, ..., p_scale, p_zero_point, q_scale, q_zero_point, k_scale, k_zero_point,
+//             v_scale, v_zero_point) (inputs 10..15, only with 8 and 9; each a scalar, scales
+//     float32, zero points uint8 or int8): the integer attention. Q, K and V arrive as the float
+//     tensors the file quantizes, and the kernel applies their QuantizeLinear -> DequantizeLinear
+//     itself (passes/fuse_sam_attention moves the three QuantDequants in), so Q Kᵀ and P V are
+//     products of integers: fast.attention_u8s8 runs them as u8 x s8 VNNI tiles (int8_tile.h) with
+//     the zero points corrected per row and column; ref.Attention dequantizes and sums in double.
+//     Decomposed terms computed from Q (inputs 6, 7) use Q as given, before its quantization,
+//     as the file's rel-pos Einsums do.
 //     k_transposed: Hiera and TinyViT export K already as Kᵀ ([B, heads, D, N], from a Transpose
 //     of the qkv split), so the kernel takes it as it is rather than transposing it back.
 //
@@ -41,7 +50,8 @@
 //   projection: the kernel reads and writes those layouts directly.
 //
 // ref.Attention (sam_attention_op.cpp) is the plain loop in double, the oracle; fast.Attention
-// (fast_sam_attention.cpp) works on blocks of query rows (scores for one block at a time).
+// (fast_sam_attention.cpp) works on blocks of query rows (scores for one block at a time), and
+// so does fast.attention_u8s8 (fast_int8_attention.cpp) on integer operands.
 #pragma once
 
 #include <memory>
@@ -55,11 +65,17 @@
 
 namespace samq::backends::fast {
 
-// Registers the schema with fast.Attention then ref.Attention.
+// Registers the schema with fast.attention_u8s8, fast.Attention, then ref.Attention.
 void AddSamAttentionOp(rt::OpRegistry& r);
 
-// fast_sam_attention.cpp: the fast kernel's factory (declines non-float32 inputs).
+// fast_sam_attention.cpp: the fast kernel's factory (declines non-float32 operands and nodes
+// with inputs 10..15).
 std::unique_ptr<rt::Kernel> MakeFastSamAttention(const rt::KernelBuildInfo& info, std::string* why);
+// fast_int8_attention.cpp: fast.attention_u8s8, for nodes with inputs 10..15 only.
+std::unique_ptr<rt::Kernel> MakeFastInt8Attention(const rt::KernelBuildInfo& info, std::string* why);
+
+// Whether input i of com.samq Attention is a zero point (uint8 or int8; the rest are float32).
+inline bool IsAttentionZeroPoint(int i) { return i >= 9 && i % 2 == 1; }
 
 // Where one operand's elements are, in elements of its tensor (see the strided form above).
 struct OperandView {
@@ -91,8 +107,23 @@ struct AttentionDims {
   float QuantDequantP(float p) const {
     return (QuantizeToFloat(p, p_scale, p_zero_point, p_qmin, p_qmax) - p_zero_point) * p_scale;
   }
+  // Q's, K's and V's QuantizeLinear -> DequantizeLinear (inputs 10..15).
+  struct OperandQuant {
+    float scale = 1.0f, zero_point = 0.0f, qmin = 0.0f, qmax = 255.0f;
+    bool u8 = true;
+    float Quantize(float x) const { return QuantizeToFloat(x, scale, zero_point, qmin, qmax); }
+    float QuantDequant(float x) const { return (Quantize(x) - zero_point) * scale; }
+  };
+  bool quant_qkv = false;
+  OperandQuant qq, kq, vq;
   OperandView q, k, v, y;
 };
+// The float inputs' data as the dims say which are there (null: absent or not in that role).
+struct AttentionInputs {
+  const float *q, *k, *v, *rel_h, *rel_w, *bias, *table_h, *table_w;
+};
+AttentionInputs GetAttentionInputs(const rt::KernelContext& ctx, const AttentionDims& a);
+
 // From the run-time shapes (already type-checked) and attributes; views are checked against the
 // actual tensor sizes, so a malformed com.samq node is an error, not an out-of-bounds access.
 Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx);

@@ -59,23 +59,25 @@ Status InferStridedAttention(rt::InferContext& ctx, const std::vector<int64_t>& 
 
 // Infers Y's type; every mismatch between the operands is a user error naming the dims.
 Status InferAttention(rt::InferContext& ctx) {
-  for (int i = 0; i < ctx.num_inputs() && i < 9; ++i) {  // input 9 is P's zero point
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
     if (!ctx.has_input(i)) continue;
     const DType t = ctx.input_type(i).dtype;
-    if (t != DType::kUndefined && t != DType::kFloat32)
+    if (t == DType::kUndefined) continue;
+    if (IsAttentionZeroPoint(i) && t != DType::kUInt8 && t != DType::kInt8)
+      return ctx.Error("input {} (a zero point) has type {}; supported: uint8, int8", i, dtype_name(t));
+    if (!IsAttentionZeroPoint(i) && t != DType::kFloat32)
       return ctx.Error("input {} has type {}; supported: float32", i, dtype_name(t));
   }
   const bool quant_p = ctx.num_inputs() > 8 && ctx.has_input(8);
   if (quant_p != (ctx.num_inputs() > 9 && ctx.has_input(9)))
     return ctx.Error("p_scale and p_zero_point must be given together");
-  if (quant_p) {
-    const DType z = ctx.input_type(9).dtype;
-    if (z != DType::kUndefined && z != DType::kUInt8 && z != DType::kInt8)
-      return ctx.Error("p_zero_point has type {}; supported: uint8, int8", dtype_name(z));
-    for (int i = 8; i < 10; ++i)
-      if (ctx.input_type(i).fully_known() && shape_numel(ctx.input_type(i).dims) != 1)
-        return ctx.Error("input {} ({}) must hold one value", i, i == 8 ? "p_scale" : "p_zero_point");
-  }
+  int quant_qkv = 0;
+  for (int i = 10; i < 16; ++i) quant_qkv += ctx.num_inputs() > i && ctx.has_input(i);
+  if (quant_qkv != 0 && (quant_qkv != 6 || !quant_p))
+    return ctx.Error("Q's, K's and V's scales and zero points (inputs 10..15) go together, and with P's");
+  for (int i = 8; i < ctx.num_inputs(); ++i)
+    if (ctx.has_input(i) && ctx.input_type(i).fully_known() && shape_numel(ctx.input_type(i).dims) != 1)
+      return ctx.Error("input {} (a scale or zero point) must hold one value", i);
   const bool rel = ctx.num_inputs() > 3 && ctx.has_input(3);
   if (rel != (ctx.num_inputs() > 4 && ctx.has_input(4)))
     return ctx.Error("rel_h and rel_w must be given together");
@@ -160,14 +162,9 @@ Status RefAttention(rt::KernelContext& ctx) {
   SAMQ_ASSIGN_OR_RETURN(const AttentionDims a, GetAttentionDims(ctx));
   const int64_t nq = a.nq, d = a.d, nk = a.nk, dv = a.dv, kh = a.kh, kw = a.kw;
   const bool rel = kh > 0;
-  const float* pq = ctx.input(0).data<float>();
-  const float* pk = ctx.input(1).data<float>();
-  const float* pv = ctx.input(2).data<float>();
-  const float* prh = rel && !a.rel_tables ? ctx.input(3).data<float>() : nullptr;
-  const float* prw = rel && !a.rel_tables ? ctx.input(4).data<float>() : nullptr;
-  const float* pbias = a.bias_batches > 0 ? ctx.input(5).data<float>() : nullptr;
-  const float* pth = a.rel_tables ? ctx.input(6).data<float>() : nullptr;
-  const float* ptw = a.rel_tables ? ctx.input(7).data<float>() : nullptr;
+  const AttentionInputs in = GetAttentionInputs(ctx, a);
+  const float *pq = in.q, *pk = in.k, *pv = in.v, *prh = in.rel_h, *prw = in.rel_w, *pbias = in.bias;
+  const float *pth = in.table_h, *ptw = in.table_w;
   float* py = ctx.output(0).data<float>();
   const std::vector<int64_t> qo = a.q.BatchOffsets(), ko = a.k.BatchOffsets(), vo = a.v.BatchOffsets(),
                              yo = a.y.BatchOffsets();
@@ -179,6 +176,19 @@ Status RefAttention(rt::KernelContext& ctx) {
       const float* qi = pq + qo[b] + i * a.q.row_stride;
       const float* kb = pk + ko[b];
       const float* vb = pv + vo[b];
+      // The integer attention's operands as the file computes them: quantize-dequantized.
+      auto q_at = [&](int64_t c) {
+        const float x = qi[c * a.q.col_stride];
+        return static_cast<double>(a.quant_qkv ? a.qq.QuantDequant(x) : x);
+      };
+      auto k_at = [&](int64_t j, int64_t c) {
+        const float x = kb[j * a.k.row_stride + c * a.k.col_stride];
+        return static_cast<double>(a.quant_qkv ? a.kq.QuantDequant(x) : x);
+      };
+      auto v_at = [&](int64_t j, int64_t c) {
+        const float x = vb[j * a.v.row_stride + c * a.v.col_stride];
+        return static_cast<double>(a.quant_qkv ? a.vq.QuantDequant(x) : x);
+      };
       if (pth) {  // the decomposed terms of this query from its own (unscaled) row
         const int64_t h = i / a.grid_w, w = i % a.grid_w;
         for (int64_t t = 0; t < kh; ++t) {
@@ -198,8 +208,7 @@ Status RefAttention(rt::KernelContext& ctx) {
       double mx = -INFINITY;
       for (int64_t j = 0; j < nk; ++j) {
         double dot = 0;
-        for (int64_t c = 0; c < d; ++c)
-          dot += static_cast<double>(qi[c * a.q.col_stride]) * kb[j * a.k.row_stride + c * a.k.col_stride];
+        for (int64_t c = 0; c < d; ++c) dot += q_at(c) * k_at(j, c);
         dot *= a.scale;
         if (rel) dot += th[j / kw] + tw[j % kw];
         if (pbias) dot += pbias[((b % a.bias_batches) * nq + i) * nk + j];
@@ -214,7 +223,7 @@ Status RefAttention(rt::KernelContext& ctx) {
       }
       std::fill(acc.begin(), acc.end(), 0.0);
       for (int64_t j = 0; j < nk; ++j)
-        for (int64_t c = 0; c < dv; ++c) acc[c] += s[j] * vb[j * a.v.row_stride + c * a.v.col_stride];
+        for (int64_t c = 0; c < dv; ++c) acc[c] += s[j] * v_at(j, c);
       float* yr = py + yo[b] + i * a.y.row_stride;
       for (int64_t c = 0; c < dv; ++c) yr[c * a.y.col_stride] = static_cast<float>(acc[c] / sum);
     }
@@ -283,6 +292,14 @@ OperandView DenseView(int64_t nb, int64_t rows, int64_t cols, bool transposed = 
 }
 
 }  // namespace
+
+AttentionInputs GetAttentionInputs(const rt::KernelContext& ctx, const AttentionDims& a) {
+  const bool rel = a.kh > 0 && !a.rel_tables;
+  auto data = [&](int i, bool there) { return there ? ctx.input(i).data<float>() : nullptr; };
+  return {data(0, true), data(1, true),         data(2, true),
+          data(3, rel),  data(4, rel),          data(5, a.bias_batches > 0),
+          data(6, a.rel_tables), data(7, a.rel_tables)};
+}
 
 Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx) {
   AttentionDims a;
@@ -363,6 +380,29 @@ Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx) {
     a.p_qmin = u8 ? 0.0f : -128.0f;
     a.p_qmax = u8 ? 255.0f : 127.0f;
   }
+  if (ctx.num_inputs() > 15) {
+    AttentionDims::OperandQuant* quants[3] = {&a.qq, &a.kq, &a.vq};
+    for (int o = 0; o < 3; ++o) {
+      const int i = 10 + 2 * o;
+      if (!ctx.has_input(i) || !ctx.has_input(i + 1) || !a.quant_p)
+        return Status::UserF("{}: inputs 10..15 go together, and with P's (8, 9)", node.describe());
+      const Tensor& sc = ctx.input(i);
+      const Tensor& zp = ctx.input(i + 1);
+      if (sc.numel() != 1 || zp.numel() != 1 || sc.dtype() != DType::kFloat32 ||
+          (zp.dtype() != DType::kUInt8 && zp.dtype() != DType::kInt8))
+        return Status::UserF("{}: input {} must be one float32 and input {} one uint8 or int8", node.describe(), i,
+                             i + 1);
+      AttentionDims::OperandQuant& oq = *quants[o];
+      oq.u8 = zp.dtype() == DType::kUInt8;
+      oq.scale = sc.data<float>()[0];
+      oq.zero_point = oq.u8 ? zp.data<uint8_t>()[0] : zp.data<int8_t>()[0];
+      oq.qmin = oq.u8 ? 0.0f : -128.0f;
+      oq.qmax = oq.u8 ? 255.0f : 127.0f;
+    }
+    a.quant_qkv = true;
+  } else if (ctx.num_inputs() > 10) {
+    return Status::UserF("{}: inputs 10..15 go together, and with P's (8, 9)", node.describe());
+  }
   if (ctx.num_inputs() > 5 && ctx.has_input(5)) {
     const Tensor& bias = ctx.input(5);
     a.bias_batches = std::max<int64_t>(1, bias.numel() / std::max<int64_t>(1, a.nq * a.nk));
@@ -378,8 +418,9 @@ void AddSamAttentionOp(rt::OpRegistry& r) {
   s.op_type = "Attention";
   s.domain = "com.samq";
   s.min_inputs = 3;
-  s.max_inputs = 10;
+  s.max_inputs = 16;
   s.infer = InferAttention;
+  s.kernels.push_back({"fast.attention_u8s8", MakeFastInt8Attention});
   s.kernels.push_back({"fast.Attention", MakeFastSamAttention});
   s.kernels.push_back(rt::MakeStatelessKernel("ref.Attention", RefAttention));
   r.Register(std::move(s));

@@ -1,0 +1,255 @@
+// fast.Attention on integer operands: com.samq Attention with Q's, K's, V's and P's quantization
+// parameters (inputs 8..15, see sam_attention.h), the form a QDQ file with quantized attention
+// MatMuls fuses into. The file defines
+//   Y = DQ(Q(P)) * DQ(Q(V)),  P = softmax(scale * DQ(Q(Q)) * DQ(Q(K))ᵀ + biases)
+// so both products are sums of integer products: with a = the u8 codes of one operand and b the
+// s8 codes of the other (uint8 codes move to int8 by -128 and int8 codes to uint8 by +128, which
+// only shifts the zero points za, zb), sum_c (a_c - za)(b_c - zb)
+//   = sum_c a_c b_c - zb * sum_c a_c - za * sum_c b_c + n * za * zb,
+// the first term a VNNI tile (int8_tile.h), the second per row, the third per column (computed
+// once per batch when K or V is packed), the last a constant. Exact in int32, then one float
+// scale: the kernel agrees with the dequantize-then-multiply reference to float rounding, and the
+// products run at 4x the float tile's multiply rate.
+//
+// The schedule is the float kernel's (fast_sam_attention.cpp): blocks of query rows, a full score
+// row in scratch (so the softmax is exact), P * V over key chunks. Per block: quantize the query
+// rows, integer Q Kᵀ, scores to float with the zero-point terms, bias and exp (BiasExpRow), P
+// quantized to bytes, integer P V, out with the zero-point terms and the two scales.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "backends/cpu/attention_rows.h"
+#include "backends/cpu/fast_kernels.h"
+#include "backends/cpu/int8_tile.h"
+#include "backends/cpu/sam_attention.h"
+#include "core/parallel.h"
+
+namespace samq::backends::fast {
+namespace {
+
+constexpr int64_t kQueryBlock = 24;  // as the float kernel: a multiple of the tile heights 6 and 8
+constexpr int64_t kKeyChunk = 256;   // keys per step of P * V (a multiple of 4: whole VNNI groups)
+constexpr int64_t kSpareRows = 8;    // the tiles write up to 7 rows past the block
+// int32 sums stay exact while depth * 255 * 128 < 2^31.
+constexpr int64_t kMaxDepth = 65000;
+
+using OperandQuant = AttentionDims::OperandQuant;
+
+// The code offset that makes an operand's codes unsigned (A side of the tile) or signed (B side).
+int32_t ToUnsigned(const OperandQuant& q) { return q.u8 ? 0 : 128; }
+int32_t ToSigned(const OperandQuant& q) { return q.u8 ? -128 : 0; }
+
+// out[j] = Quantize(x[j * stride] * mul) + offset, j < n; returns the sum of out. The offset makes
+// the codes fit the byte type T.
+template <typename T>
+SAMQ_CLONES int32_t QuantizeRow(const float* x, int64_t stride, int64_t n, float mul, const OperandQuant& q,
+                                int32_t offset, T* out) {
+  const float s = q.scale, z = q.zero_point, lo = q.qmin, hi = q.qmax, off = static_cast<float>(offset);
+  int32_t sum = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const int32_t code = static_cast<int32_t>(QuantizeToFloat(x[j * stride] * mul, s, z, lo, hi) + off);
+    out[j] = static_cast<T>(code);
+    sum += code;
+  }
+  return sum;
+}
+
+// row[j] = (acc[j] - col[j] - row_term) * mult as float, in place (int32 and float share the
+// buffer): the integer scores with their zero-point terms, scaled to the dequantized product.
+SAMQ_CLONES void ScoresToFloat(int32_t* acc, const int32_t* col, int32_t row_term, float mult, int64_t n) {
+  float* out = reinterpret_cast<float*>(acc);
+  for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(acc[j] - col[j] - row_term) * mult;
+}
+
+// An operand packed for the B side of the tile: Bpacked[(g * ld + j) * 4 + t] = code of element
+// (depth 4g+t, column j) + the signed offset, zero past the real depth and columns; col_sum[j] =
+// the sum over depth of the packed codes.
+struct PackedOperand {
+  std::vector<int8_t> codes;
+  std::vector<int32_t> col_sum;
+};
+
+// Packs `depth` x `cols` elements, element (c, j) at src[c * dstride + j * jstride], into
+// [ceil(depth / 4)][ld][4] (ld >= cols, a multiple of 16).
+void PackOperand(const float* src, int64_t depth, int64_t dstride, int64_t cols, int64_t jstride, int64_t ld,
+                 const OperandQuant& q, PackedOperand* out) {
+  const int64_t groups = (depth + 3) / 4;
+  out->codes.assign(static_cast<size_t>(groups * ld * 4), 0);
+  out->col_sum.assign(static_cast<size_t>(ld), 0);
+  std::vector<int8_t> line(static_cast<size_t>(cols));
+  const int32_t off = ToSigned(q);
+  for (int64_t c = 0; c < depth; ++c) {
+    QuantizeRow<int8_t>(src + c * dstride, jstride, cols, 1.0f, q, off, line.data());
+    int8_t* dst = out->codes.data() + (c / 4) * ld * 4 + c % 4;
+    for (int64_t j = 0; j < cols; ++j) {
+      dst[4 * j] = line[j];
+      out->col_sum[j] += line[j];
+    }
+  }
+}
+
+class FastInt8Attention final : public rt::Kernel {
+ public:
+  Status Run(rt::KernelContext& ctx) override {
+    SAMQ_ASSIGN_OR_RETURN(const AttentionDims a, GetAttentionDims(ctx));
+    if (!a.quant_qkv) return Status::InternalF("{}: the integer kernel needs inputs 8..15", ctx.node().describe());
+    Tensor& y = ctx.output(0);
+    const int64_t nb = a.nb, nq = a.nq, d = a.d, nk = a.nk, dv = a.dv;
+    if (y.numel() == 0 || nb * nq * dv == 0) return Status::Ok();
+    if (nk == 0) {  // softmax over no keys: NaN, as the reference
+      std::fill(y.data<float>(), y.data<float>() + y.numel(), std::nanf(""));
+      return Status::Ok();
+    }
+    if (d > kMaxDepth || nk > kMaxDepth)
+      return Status::UserF("{}: {} keys of depth {}: the integer attention sums at most {} products per output",
+                           ctx.node().describe(), nk, d, kMaxDepth);
+    const int64_t kh = a.kh, kw = a.kw, d4 = (d + 3) / 4;
+    const int64_t nkp = RoundUp16(nk), dvp = RoundUp16(dv), ldk = KeyStride(nkp);
+    const std::vector<int64_t> qo = a.q.BatchOffsets(), ko = a.k.BatchOffsets(), vo = a.v.BatchOffsets(),
+                               yo = a.y.BatchOffsets();
+    const AttentionInputs in = GetAttentionInputs(ctx, a);
+    const float *pq = in.q, *pk = in.k, *pv = in.v, *pbias = in.bias;
+    const RelPosTerms rel_terms(a, in, nkp);
+    const int64_t khp = rel_terms.h_stride(), kwp = rel_terms.w_stride();
+    float* py = y.data<float>();
+
+    OperandQuant pq8;  // P's parameters in the operands' form
+    pq8.scale = a.p_scale;
+    pq8.zero_point = a.p_zero_point;
+    pq8.qmin = a.p_qmin;
+    pq8.qmax = a.p_qmax;
+    pq8.u8 = a.p_qmin == 0.0f;
+    // Zero points of the shifted codes: Q and P on the unsigned side, K and V on the signed one.
+    const int32_t zq = static_cast<int32_t>(a.qq.zero_point) + ToUnsigned(a.qq);
+    const int32_t zk = static_cast<int32_t>(a.kq.zero_point) + ToSigned(a.kq);
+    const int32_t zp = static_cast<int32_t>(pq8.zero_point) + ToUnsigned(pq8);
+    const int32_t zv = static_cast<int32_t>(a.vq.zero_point) + ToSigned(a.vq);
+    const float score_mult = a.qq.scale * a.kq.scale, out_mult = pq8.scale * a.vq.scale;
+
+    struct BatchOperands {
+      PackedOperand k, v;  // Kᵀ: depth d, columns = keys; V: depth = keys, columns dv
+    };
+    // K^T of batch b ([d4][ldk][4], zq * column sums) and V ([nkp/4][dvp][4], zp * column sums).
+    auto pack = [&](int64_t b, BatchOperands* o) {
+      PackOperand(pk + ko[b], d, a.k.col_stride, nk, a.k.row_stride, ldk, a.kq, &o->k);
+      for (int32_t& s : o->k.col_sum) s *= zq;
+      PackOperand(pv + vo[b], nk, a.v.row_stride, dv, a.v.col_stride, dvp, a.vq, &o->v);
+      o->v.codes.resize(static_cast<size_t>(nkp / 4 * dvp * 4), 0);  // whole key chunks of zeros
+      for (int32_t& s : o->v.col_sum) s *= zp;
+    };
+
+    struct Scratch {
+      std::vector<int32_t> scores, out;
+      std::vector<uint8_t> qa, pa;
+      std::vector<float> qf, rel_h, rel_w;
+      BatchOperands own;
+    };
+    const bool q_dense = a.q.col_stride == 1;
+    auto make_scratch = [&] {
+      Scratch s;
+      s.scores.resize(static_cast<size_t>((kQueryBlock + kSpareRows) * ldk));
+      s.out.resize(static_cast<size_t>((kQueryBlock + kSpareRows) * dvp));
+      s.qa.assign(static_cast<size_t>(kQueryBlock * d4 * 4), 0);
+      s.pa.assign(static_cast<size_t>(kQueryBlock * nkp), 0);
+      if (a.rel_tables) {
+        if (!q_dense) s.qf.resize(static_cast<size_t>(kQueryBlock * d));
+        s.rel_h.resize(static_cast<size_t>(kQueryBlock * khp));
+        s.rel_w.resize(static_cast<size_t>(kQueryBlock * kwp));
+      }
+      return s;
+    };
+    auto block = [&](int64_t b, int64_t i0, const BatchOperands& o, Scratch& s) {
+      std::array<const uint8_t*, kQueryBlock> rows{}, chunk_rows{};
+      std::array<int32_t, kQueryBlock> p_term{};
+      const int64_t n_rows = std::min(kQueryBlock, nq - i0);
+      for (int64_t r = 0; r < n_rows; ++r) {
+        const float* qrow = pq + qo[b] + (i0 + r) * a.q.row_stride;
+        uint8_t* qa = s.qa.data() + r * d4 * 4;
+        const int32_t sum = QuantizeRow<uint8_t>(qrow, a.q.col_stride, d, 1.0f, a.qq, ToUnsigned(a.qq), qa);
+        p_term[r] = zk * sum - static_cast<int32_t>(d) * zq * zk;  // the row's zero-point terms
+        rows[r] = qa;
+        if (a.rel_tables) {  // decomposed terms from the unquantized row (sam_attention.h)
+          const float* qf = qrow;
+          if (!q_dense) {
+            for (int64_t c = 0; c < d; ++c) s.qf[r * d + c] = qrow[c * a.q.col_stride];
+            qf = s.qf.data() + r * d;
+          }
+          const int64_t i = i0 + r;
+          rel_terms.ComputeRow(qf, i, s.rel_h.data() + r * khp, s.rel_w.data() + r * kwp);
+        }
+      }
+      Int8TiledProduct(rows.data(), n_rows, o.k.codes.data(), ldk, nkp, d4, s.scores.data(), ldk, false);
+      for (int64_t r = 0; r < n_rows; ++r) {
+        const int64_t qi = b * nq + i0 + r;
+        int32_t* acc = s.scores.data() + r * ldk;
+        ScoresToFloat(acc, o.k.col_sum.data(), p_term[r], score_mult, nk);
+        float* sr = reinterpret_cast<float*>(acc);
+        const float* bias_row = pbias ? pbias + ((b % a.bias_batches) * nq + i0 + r) * nk : nullptr;
+        const float* rh = rel_terms.h(qi, s.rel_h.data() + r * khp);
+        const float* rw = rel_terms.w(qi, s.rel_w.data() + r * kwp);
+        const float inv_sum =
+            BiasExpRow(sr, nk, nkp, a.scale, rh, kh, rw, kw, bias_row, rel_terms.small());
+        uint8_t* pa = s.pa.data() + r * nkp;  // keys nk..nkp stay 0 (V's packed rows there are 0 too)
+        const int32_t sum = QuantizeRow<uint8_t>(sr, 1, nk, inv_sum, pq8, ToUnsigned(pq8), pa);
+        p_term[r] = zv * sum - static_cast<int32_t>(nk) * zp * zv;
+        rows[r] = pa;
+      }
+      for (int64_t k0 = 0; k0 < nkp; k0 += kKeyChunk) {
+        for (int64_t r = 0; r < n_rows; ++r) chunk_rows[r] = rows[r] + k0;
+        Int8TiledProduct(chunk_rows.data(), n_rows, o.v.codes.data() + k0 * dvp, dvp, dvp,
+                         std::min(kKeyChunk, nkp - k0) / 4, s.out.data(), dvp, k0 > 0);
+      }
+      for (int64_t r = 0; r < n_rows; ++r) {
+        float* yr = py + yo[b] + (i0 + r) * a.y.row_stride;
+        const int32_t* acc = s.out.data() + r * dvp;
+        for (int64_t c = 0; c < dv; ++c)
+          yr[c * a.y.col_stride] = static_cast<float>(acc[c] - o.v.col_sum[c] - p_term[r]) * out_mult;
+      }
+    };
+
+    // Many batch indices (windows x heads): whole batches per task, packed right before use.
+    // Few (global attention): all packed up front, query blocks spread over the threads.
+    const int64_t blocks = (nq + kQueryBlock - 1) / kQueryBlock;
+    if (nb >= 4 * static_cast<int64_t>(num_threads())) {
+      parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
+        Scratch s = make_scratch();
+        for (int64_t b = b0; b < b1; ++b) {
+          pack(b, &s.own);
+          for (int64_t i0 = 0; i0 < nq; i0 += kQueryBlock) block(b, i0, s.own, s);
+        }
+      });
+      return Status::Ok();
+    }
+    std::vector<BatchOperands> packed(static_cast<size_t>(nb));
+    parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) pack(b, &packed[b]);
+    });
+    parallel_for(nb * blocks, 1, [&](int64_t t0, int64_t t1) {
+      Scratch s = make_scratch();
+      for (int64_t t = t0; t < t1; ++t) block(t / blocks, (t % blocks) * kQueryBlock, packed[t / blocks], s);
+    });
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<rt::Kernel> MakeFastInt8Attention(const rt::KernelBuildInfo& info, std::string* why) {
+  if (!info.node.has_input(10)) {
+    *why = "float operands (no inputs 10..15)";
+    return nullptr;
+  }
+  for (size_t i = 0; i < info.input_types.size(); ++i)
+    if (info.node.has_input(static_cast<int>(i)) && !IsAttentionZeroPoint(static_cast<int>(i)) &&
+        info.input_types[i].dtype != DType::kFloat32) {
+      *why = "only float32 operands and scales";
+      return nullptr;
+    }
+  return std::make_unique<FastInt8Attention>();
+}
+
+}  // namespace samq::backends::fast

@@ -1,0 +1,205 @@
+// The integer attention: com.samq Attention with Q's, K's and V's quantization moved in (inputs
+// 10..15), run by fast.attention_u8s8 (backends/cpu/fast_int8_attention.cpp) on u8 x s8 tiles
+// (int8_tile.h). Checked in three steps: the tiles against plain integer sums (VNNI and the
+// portable loop); the meaning of inputs 10..15 on ref.Attention (the same as quantize-dequantize
+// in front of the node, so the fused graph computes what the QDQ file says); and the integer
+// kernel against ref.Attention over the layouts, biases, zero points and code types a QDQ file
+// can bring. End to end against ONNX Runtime: tests/quant (QuantizeAttention).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "backends/cpu/int8_tile.h"
+#include "core/quantize_math.h"
+#include "linalg_test_util.h"
+
+namespace samq::testing::linalg {
+namespace {
+
+TEST(Int8Tile, MatchesPlainIntegerSums) {
+  std::mt19937 gen(7);
+  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+  for (int64_t rows : {1, 5, 8, 13}) {
+    for (int64_t width : {16, 48, 80}) {
+      for (int64_t k4 : {1, 5, 16}) {
+        SCOPED_TRACE(::testing::Message() << rows << " rows, width " << width << ", depth " << 4 * k4);
+        const int64_t ld = width + 16, ldc = width;  // B wider than the columns used
+        std::vector<uint8_t> a(static_cast<size_t>(rows * 4 * k4));
+        std::vector<int8_t> b(static_cast<size_t>(k4 * ld * 4));
+        for (auto& x : a) x = static_cast<uint8_t>(u8(gen));
+        for (auto& x : b) x = static_cast<int8_t>(s8(gen));
+        std::vector<const uint8_t*> a_rows;
+        for (int64_t r = 0; r < rows; ++r) a_rows.push_back(a.data() + r * 4 * k4);
+        std::vector<int32_t> want(static_cast<size_t>(rows * ldc), 0);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < width; ++j)
+            for (int64_t k = 0; k < 4 * k4; ++k)
+              want[r * ldc + j] += int32_t{a[r * 4 * k4 + k]} * b[((k / 4) * ld + j) * 4 + k % 4];
+        for (bool portable : {false, true}) {
+          std::vector<int32_t> got(static_cast<size_t>((rows + 8) * ldc), 1);  // 1: accumulate adds to it
+          auto run = portable ? backends::fast::Int8TiledProductPortable : backends::fast::Int8TiledProduct;
+          run(a_rows.data(), rows, b.data(), ld, width, k4, got.data(), ldc, false);
+          for (int64_t i = 0; i < rows * ldc; ++i) ASSERT_EQ(got[i], want[i]) << "element " << i << " portable " << portable;
+          run(a_rows.data(), rows, b.data(), ld, width, k4, got.data(), ldc, true);
+          for (int64_t i = 0; i < rows * ldc; ++i) ASSERT_EQ(got[i], 2 * want[i]) << "accumulated, element " << i;
+        }
+      }
+    }
+  }
+  std::printf("[int8 tile] vpdpbusd on this CPU: %s\n", backends::fast::Int8TilesUseVnni() ? "yes" : "no");
+}
+
+// One operand's quantization: its scale and a uint8 or int8 zero point.
+struct OperandQ {
+  float scale;
+  bool u8;
+  int zero_point;
+  Tensor ScaleTensor() const { return Tensor::FromVector<float>({}, {scale}); }
+  Tensor ZeroTensor() const {
+    return u8 ? Tensor::FromVector<uint8_t>({}, {static_cast<uint8_t>(zero_point)})
+              : Tensor::FromVector<int8_t>({}, {static_cast<int8_t>(zero_point)});
+  }
+  // QuantizeLinear -> DequantizeLinear of every element, as a QDQ file's pair computes it.
+  Tensor QuantDequant(const Tensor& x) const {
+    Tensor out = Tensor::Zeros(DType::kFloat32, x.shape());
+    const float lo = u8 ? 0.0f : -128.0f, hi = u8 ? 255.0f : 127.0f, z = static_cast<float>(zero_point);
+    for (int64_t i = 0; i < x.numel(); ++i)
+      out.data<float>()[i] = (QuantizeToFloat(x.data<float>()[i], scale, z, lo, hi) - z) * scale;
+    return out;
+  }
+};
+
+struct IntCase {
+  Shape batch;  // leading dims of Q, K, V
+  int64_t nq, nk, d, dv;
+  bool k_transposed;
+  int rel;  // 0: none, 1: precomputed rel_h / rel_w (inputs 3, 4), 2: tables (inputs 6, 7)
+  int64_t grid_h, kh;  // with rel: Nq = grid_h * (nq / grid_h), Nk = kh * (nk / kh)
+  bool bias;
+  float scale;
+  OperandQ q, k, v, p;
+};
+
+struct Built {
+  std::vector<Tensor> owned;
+  std::vector<const Tensor*> ins;
+  ir::Node node;
+};
+
+// The node and inputs of case c: `integer` moves Q's, K's, V's quantization in (inputs 10..15);
+// otherwise the inputs are the quantize-dequantized operands (the QDQ graph's view).
+Built Build(const IntCase& c, uint32_t seed, bool integer) {
+  auto with = [&](Shape tail) {
+    Shape s = c.batch;
+    s.insert(s.end(), tail.begin(), tail.end());
+    return s;
+  };
+  int64_t nb = 1;
+  for (int64_t x : c.batch) nb *= x;
+  Built b;
+  b.owned.reserve(16);
+  auto add = [&](Tensor t) {
+    b.owned.push_back(std::move(t));
+    return &b.owned.back();
+  };
+  Tensor q = Random(with({c.nq, c.d}), seed, 1.5f);
+  Tensor k = Random(c.k_transposed ? with({c.d, c.nk}) : with({c.nk, c.d}), seed + 1);
+  Tensor v = Random(with({c.nk, c.dv}), seed + 2);
+  b.ins = {add(integer ? q : c.q.QuantDequant(q)), add(integer ? k : c.k.QuantDequant(k)),
+           add(integer ? v : c.v.QuantDequant(v))};
+  b.ins.resize(8, nullptr);
+  const int64_t gw = c.rel ? c.nq / c.grid_h : 0, kw = c.rel ? c.nk / c.kh : 0;
+  if (c.rel == 1) {
+    b.ins[3] = add(Random({nb, c.grid_h, gw, c.kh}, seed + 3));
+    b.ins[4] = add(Random({nb, c.grid_h, gw, kw}, seed + 4));
+  } else if (c.rel == 2) {
+    b.ins[6] = add(Random({c.grid_h, c.kh, c.d}, seed + 3, 0.3f));
+    b.ins[7] = add(Random({gw, kw, c.d}, seed + 4, 0.3f));
+  }
+  if (c.bias) b.ins[5] = add(Random({c.batch.back(), c.nq, c.nk}, seed + 5));
+  b.ins.push_back(add(c.p.ScaleTensor()));
+  b.ins.push_back(add(c.p.ZeroTensor()));
+  if (integer)
+    for (const OperandQ* o : {&c.q, &c.k, &c.v}) {
+      b.ins.push_back(add(o->ScaleTensor()));
+      b.ins.push_back(add(o->ZeroTensor()));
+    }
+  b.node = MakeNode("Attention", static_cast<int>(b.ins.size()),
+                    {AttrF("scale", c.scale), AttrI("k_transposed", c.k_transposed ? 1 : 0)});
+  b.node.domain = "com.samq";
+  return b;
+}
+
+const std::vector<IntCase>& Cases() {
+  static const std::vector<IntCase> cases = {
+      // SAM ViT global block (small): u8 everywhere, scale folded into Q, tables computed from Q.
+      {{2}, 64, 64, 16, 16, true, 2, 8, 8, false, 1.0f, {0.02f, true, 128}, {0.02f, true, 120}, {0.03f, true, 130},
+       {1.0f / 255.0f, true, 0}},
+      // SAM ViT windowed shape: precomputed rel terms, K untransposed, zero points off-centre.
+      {{3}, 196, 196, 32, 32, false, 1, 14, 14, false, 0.2f, {0.05f, true, 100}, {0.04f, true, 140},
+       {0.02f, true, 127}, {0.004f, true, 3}},
+      // TinyViT window: per-head bias, all int8 (symmetric and not), odd sizes, Dv padded.
+      {{2, 4}, 49, 49, 16, 20, true, 0, 0, 0, true, 0.25f, {0.03f, false, 0}, {0.03f, false, -7}, {0.05f, false, 5},
+       {1.0f / 127.0f, false, -128}},
+      // Hiera q-pooled: Nq < Nk, mixed code types, D not a multiple of 4 (padded depth).
+      {{1, 3}, 16, 64, 9, 16, true, 0, 0, 0, false, 0.33f, {0.04f, false, 0}, {0.03f, true, 128},
+       {0.04f, false, 2}, {1.0f / 255.0f, true, 0}},
+      // Many batch indices (the per-batch schedule), Nk not a multiple of 16, coarse P.
+      {{12}, 21, 35, 8, 8, false, 0, 0, 0, false, 0.5f, {0.05f, true, 128}, {0.05f, false, 0}, {0.05f, true, 128},
+       {0.05f, false, -5}},
+  };
+  return cases;
+}
+
+// Inputs 10..15 mean quantize-dequantize in front of the node: on the reference the two forms
+// are the same computation (the dequantized values, summed in double).
+TEST(Int8Attention, OperandQuantizationIsQuantDequantInFront) {
+  uint32_t seed = 500;
+  for (const IntCase& c : Cases()) {
+    SCOPED_TRACE(::testing::Message() << "Nq " << c.nq << " Nk " << c.nk << " D " << c.d);
+    const Built integer = Build(c, seed, true), in_front = Build(c, seed, false);
+    seed += 10;
+    const Tensor a = Eval1(integer.node, integer.ins, "ref.Attention");
+    const Tensor b = Eval1(in_front.node, in_front.ins, "ref.Attention");
+    ASSERT_TRUE(a.defined() && b.defined());
+    if (c.rel == 2) continue;  // tables read Q as given: unquantized in one form, not the other
+    ExpectClose(b, a, 1e-7, "inputs 10..15 vs QuantDequant in front");
+  }
+}
+
+// The integer kernel against the reference. P is quantized from float scores (fast) or double
+// ones (ref), so a P/scale within an ulp of a rounding boundary may land on the neighbouring step:
+// such flips must be rare and move an output by at most a step times |V|.
+TEST(Int8Attention, FastMatchesReference) {
+  uint32_t seed = 500;
+  for (const IntCase& c : Cases()) {
+    SCOPED_TRACE(::testing::Message() << "Nq " << c.nq << " Nk " << c.nk << " D " << c.d << " Dv " << c.dv
+                                      << " rel " << c.rel);
+    const Built b = Build(c, seed, true);
+    seed += 10;
+    const Tensor want = Eval1(b.node, b.ins, "ref.Attention");
+    const Tensor got = Eval1(b.node, b.ins, "fast.attention_u8s8");
+    ASSERT_TRUE(want.defined() && got.defined());
+    ASSERT_EQ(got.shape(), want.shape());
+    ExpectRareRoundingFlips(want, got, c.p.scale, *b.ins[2]);
+  }
+}
+
+TEST(Int8Attention, MalformedParametersAreUserErrors) {
+  const Built b = Build(Cases()[0], 1, true);
+  auto run = [&](std::vector<const Tensor*> ins) { return Eval(b.node, ins, "fast.attention_u8s8"); };
+  EXPECT_TRUE(run(b.ins).ok());
+  std::vector<const Tensor*> missing = b.ins;
+  missing[13] = nullptr;  // K's zero point
+  EXPECT_FALSE(run(missing).ok());
+  std::vector<const Tensor*> no_p = b.ins;
+  no_p[8] = no_p[9] = nullptr;  // operands quantized, P not: not a form the kernels take
+  EXPECT_FALSE(Eval(b.node, no_p, "ref.Attention").ok());
+  const Tensor two = Tensor::FromVector<float>({2}, {0.1f, 0.2f});
+  std::vector<const Tensor*> two_scales = b.ins;
+  two_scales[14] = &two;  // V's scale per channel: only per-tensor is supported
+  EXPECT_FALSE(run(two_scales).ok());
+}
+
+}  // namespace
+}  // namespace samq::testing::linalg
