@@ -1,6 +1,7 @@
 #include "passes/fuse_attention_rel_pos.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -69,8 +70,12 @@ class Rewriter {
 
   bool TryRewrite(int index, std::vector<bool>& dead) {
     ir::Node& n = g_.nodes[index];
+    // Float operands (inputs up to the bias), or integer ones (inputs 8..15 all there: Q is then
+    // quantized inside the kernel, so a constant factor in front of it can only move into the
+    // scale when it is a power of two, below).
+    const bool integer = n.inputs.size() == 16 && !n.inputs[10].empty();
     if (n.op_type != "Attention" || n.domain != "com.samq" || n.attr("layout_dims") || n.inputs.size() < 5 ||
-        n.inputs.size() > 6 || n.inputs[3].empty() || n.inputs[4].empty())
+        (n.inputs.size() > 6 && !integer) || n.inputs[3].empty() || n.inputs[4].empty())
       return false;
     const ir::Node* eh = Producer(n.inputs[3], "Einsum", 1);
     const ir::Node* ew = Producer(n.inputs[4], "Einsum", 1);
@@ -100,6 +105,18 @@ class Rewriter {
         return false;
       if (Dims(n.inputs[0]) != qd) return false;  // no broadcast beyond q0's dims
       c = init->second.data<float>()[0];
+      // Integer Q: code = rint(c * q0 / s) = rint(q0 / (s / c)) exactly only for c = 2^e (both
+      // divisions then round the same real number), so Q's scale becomes s / c and the codes
+      // are unchanged. SAM ViT-B/L (head dim 64): c = 1/8.
+      int e = 0;
+      if (integer && !(c > 0.0f && std::frexp(c, &e) == 0.5f)) return false;
+    }
+    const Tensor* q_scale = nullptr;  // integer Q with c != 1: its scale, divided by c below
+    if (integer && c != 1.0f) {
+      auto it = g_.initializers.find(n.inputs[10]);
+      if (it == g_.initializers.end() || it->second.dtype() != DType::kFloat32 || it->second.numel() != 1)
+        return false;
+      q_scale = &it->second;
     }
     for (const ir::Node* p : {eh, ew, rs, mul})
       if (p && dead[IndexOf(p)]) return false;
@@ -107,7 +124,16 @@ class Rewriter {
       if (p) dead[IndexOf(p)] = true;
     const std::string rh = eh->inputs[1], rw = ew->inputs[1];
     const std::string bias = n.inputs.size() > 5 ? n.inputs[5] : "";
+    std::vector<std::string> quant;  // inputs 8..15
+    if (integer) quant.assign(n.inputs.begin() + 8, n.inputs.end());
+    if (q_scale) {
+      const std::string name = n.name + "/q_scale_before_mul";
+      const Tensor divided = Tensor::FromVector<float>(q_scale->shape(), {q_scale->data<float>()[0] / c});
+      g_.initializers[name] = divided;
+      quant[2] = name;
+    }
     n.inputs = {q0, n.inputs[1], n.inputs[2], "", "", bias, rh, rw};
+    n.inputs.insert(n.inputs.end(), quant.begin(), quant.end());
     const float scale = n.attr_float("scale", 1.0f) * c;
     ir::Attribute a;
     a.name = "scale";

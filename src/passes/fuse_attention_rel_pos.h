@@ -18,6 +18,10 @@
 //
 // Every intermediate must be read only inside the pattern (r_q by the two Einsums), types fully
 // known and consistent (H * W = Nq, KH * KW = Nk, the tables' depth D). Anything else stays.
+//
+// The integer attention (inputs 8..15: Q quantized inside the kernel) is rewritten too when the
+// factor c is a power of two (SAM ViT-B/L: 1/8): the kernel's Q becomes q itself with Q's scale
+// divided by c, which gives the very codes QuantizeLinear(q * c) gives, and the scale takes c.
 #pragma once
 
 #include <map>

@@ -280,8 +280,9 @@ void ExpectAttentionQuantized(const char* folder, sam::Family family, const char
   {
     auto session = rt::Session::Create(loaded->model, backends::DefaultRegistry());
     ASSERT_TRUE(session.ok()) << session.status().message();
-    int quantized_attentions = 0, softmaxes_left = 0;
+    int quantized_attentions = 0, softmaxes_left = 0, einsums_left = 0;
     for (const auto& n : (*session)->model().graph.nodes) {
+      einsums_left += n.op_type == "Einsum";  // SAM ViT's rel-pos terms: computed inside (power-of-two scale)
       // P's and Q's, K's, V's QuantDequants all moved in (the integer attention).
       quantized_attentions += n.op_type == "Attention" && n.inputs.size() == 16 && !n.inputs[8].empty() &&
                               !n.inputs[10].empty();
@@ -289,6 +290,7 @@ void ExpectAttentionQuantized(const char* folder, sam::Family family, const char
     }
     EXPECT_EQ(quantized_attentions, softmaxes);
     EXPECT_EQ(softmaxes_left, 0);
+    EXPECT_EQ(einsums_left, 0);
     int integer_kernels = 0;  // the per-node report names the kernel that multiplies the codes
     for (const auto& choice : (*session)->kernel_choices()) integer_kernels += choice.kernel == "fast.attention_u8s8";
     EXPECT_EQ(integer_kernels, softmaxes);
