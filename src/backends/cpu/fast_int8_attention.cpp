@@ -106,23 +106,34 @@ SAMQ_CLONES void ScoresToFloat(int32_t* acc, const int32_t* col, int32_t row_ter
 struct PackedOperand {
   std::vector<int8_t> codes;
   std::vector<int32_t> col_sum;
+  std::vector<int8_t> line;  // one quantized line, reused
 };
 
 // Packs `depth` x `cols` elements, element (c, j) at src[c * dstride + j * jstride], into
-// [ceil(depth / 4)][ld][4] (ld >= cols, a multiple of 16).
+// [ceil(depth / 4)][ld][4] (ld >= cols, a multiple of 16). Lines are quantized along whichever
+// axis is contiguous (K's rows run along the depth, V's along the columns): a strided gather
+// with a division per element cost as much as MobileSAM's whole windowed products.
 void PackOperand(const float* src, int64_t depth, int64_t dstride, int64_t cols, int64_t jstride, int64_t ld,
                  const OperandQuant& q, PackedOperand* out) {
   const int64_t groups = (depth + 3) / 4;
   out->codes.assign(static_cast<size_t>(groups * ld * 4), 0);
   out->col_sum.assign(static_cast<size_t>(ld), 0);
-  std::vector<int8_t> line(static_cast<size_t>(cols));
   const int32_t off = ToSigned(q);
-  for (int64_t c = 0; c < depth; ++c) {
-    QuantizeRow<int8_t>(src + c * dstride, jstride, cols, 1.0f, q, off, line.data());
+  if (dstride == 1 && jstride != 1) {  // one column (all its depths) at a time
+    out->line.resize(static_cast<size_t>(depth));
+    for (int64_t j = 0; j < cols; ++j) {
+      out->col_sum[j] = QuantizeRow<int8_t>(src + j * jstride, 1, depth, 1.0f, q, off, out->line.data());
+      for (int64_t c = 0; c < depth; ++c) out->codes[((c / 4) * ld + j) * 4 + c % 4] = out->line[c];
+    }
+    return;
+  }
+  out->line.resize(static_cast<size_t>(cols));
+  for (int64_t c = 0; c < depth; ++c) {  // one depth (all columns) at a time
+    QuantizeRow<int8_t>(src + c * dstride, jstride, cols, 1.0f, q, off, out->line.data());
     int8_t* dst = out->codes.data() + (c / 4) * ld * 4 + c % 4;
     for (int64_t j = 0; j < cols; ++j) {
-      dst[4 * j] = line[j];
-      out->col_sum[j] += line[j];
+      dst[4 * j] = out->line[j];
+      out->col_sum[j] += out->line[j];
     }
   }
 }
