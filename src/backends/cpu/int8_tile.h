@@ -7,7 +7,8 @@
 //
 // for r < rows and j < width (a multiple of 16; callers pad B and c). Sums are exact in int32 as
 // long as 4*K4 * 255 * 128 < 2^31 (K up to 65 000). Rows past `rows` repeat the last one and
-// land in c's spare rows (callers size c for up to 7 of them), as in the float TiledProduct.
+// land in c's spare rows (callers size c for up to 7 of them; the VNNI tile writes at most 5), as
+// in the float TiledProduct.
 // Without VNNI (checked once at run time) a portable loop computes the same sums.
 #pragma once
 
