@@ -87,43 +87,112 @@ std::vector<float> TransposedTables(const float* t, int64_t g, int64_t kt, int64
   return out;
 }
 
-SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, const float* rh, int64_t kh,
-                             const float* rw, int64_t kw, const float* bias, const SmallRelIndex* small) {
+namespace {
+
+// Score vector j of the row as float: the row itself, or the integer kernel's sums with their
+// zero-point terms, converted and scaled (in place: int32 and float share the buffer). Through a
+// pointer, as ExpShifted16: no vector-passing ABI.
+template <bool kInts>
+__attribute__((always_inline)) inline void LoadScores(const float* s, const IntegerScores* ints, int64_t j,
+                                                      V16* out) {
+  if constexpr (kInts) {
+    const I16 acc = *reinterpret_cast<const I16u*>(s + j) - *reinterpret_cast<const I16u*>(ints->col + j);
+    *out = __builtin_convertvector(acc - ints->row_term, V16) * ints->mult;
+  } else {
+    *out = *reinterpret_cast<const V16*>(s + j);
+  }
+}
+
+// The first pass over a row: scale, decomposed bias, padding keys to -inf and the row's max in
+// one go, for the two layouts that fill whole vectors: tables of at most 16 (lane permutes, SAM's
+// 14 x 14 windows) and KW a multiple of 16 (SAM's 64 x 64 global grid). Returns false (row not
+// touched) for the others.
+template <bool kInts>
+__attribute__((always_inline)) inline bool ScaleBiasMaxFused(float* s, int64_t nk, int64_t nkp, float scale,
+                                                             const float* rh, int64_t kh, const float* rw,
+                                                             int64_t kw, const SmallRelIndex* small,
+                                                             const IntegerScores* ints, float* row_max) {
   constexpr int64_t L = kTileLanes;
-  if (rh && small && !bias) {
+  V16 vmax = V16{} - std::numeric_limits<float>::infinity();
+  if (small) {
     V16 th = {}, tw = {};
     for (int64_t a = 0; a < kh; ++a) th[a] = rh[a];
     for (int64_t x = 0; x < kw; ++x) tw[x] = rw[x];
+    const V16 padding = V16{} - std::numeric_limits<float>::infinity();
     for (int64_t j = 0; j < nkp; j += L) {
       const I16 ih = *reinterpret_cast<const I16u*>(small->h.data() + j);
       const I16 iw = *reinterpret_cast<const I16u*>(small->w.data() + j);
-      V16& v = *reinterpret_cast<V16*>(s + j);
+      V16 v;
+      LoadScores<kInts>(s, ints, j, &v);
       v = v * scale + (__builtin_shuffle(th, ih) + __builtin_shuffle(tw, iw));
+      if (j + L > nk) {  // the last vector: keys past nk are padding
+        const I16 lane = I16{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15} + static_cast<int32_t>(j);
+        v = lane < static_cast<int32_t>(nk) ? v : padding;
+      }
+      *reinterpret_cast<V16*>(s + j) = v;
+      vmax = v > vmax ? v : vmax;
     }
-  } else if (rh) {
+  } else if (kw % L == 0 && nkp == nk) {
     for (int64_t a = 0; a < kh; ++a) {
-      float* sa = s + a * kw;
       const float ha = rh[a];
-      if (bias) {
-        const float* ba = bias + a * kw;
-        for (int64_t x = 0; x < kw; ++x) sa[x] = sa[x] * scale + ((ha + rw[x]) + ba[x]);
-      } else {
-        for (int64_t x = 0; x < kw; ++x) sa[x] = sa[x] * scale + (ha + rw[x]);
+      for (int64_t x = 0; x < kw; x += L) {
+        const int64_t j = a * kw + x;
+        V16 v;
+        LoadScores<kInts>(s, ints, j, &v);
+        v = v * scale + (*reinterpret_cast<const V16*>(rw + x) + ha);
+        *reinterpret_cast<V16*>(s + j) = v;
+        vmax = v > vmax ? v : vmax;
       }
     }
-  } else if (bias) {
-    for (int64_t j = 0; j < nk; ++j) s[j] = s[j] * scale + bias[j];
-  } else if (scale != 1.0f) {
-    for (int64_t j = 0; j < nk; ++j) s[j] *= scale;
-  }
-  for (int64_t j = nk; j < nkp; ++j) s[j] = -std::numeric_limits<float>::infinity();
-  V16 vmax = *reinterpret_cast<const V16*>(s);
-  for (int64_t j = L; j < nkp; j += L) {
-    const V16 v = *reinterpret_cast<const V16*>(s + j);
-    vmax = v > vmax ? v : vmax;
+  } else {
+    return false;
   }
   float mx = vmax[0];
   for (int64_t l = 1; l < L; ++l) mx = std::max(mx, vmax[l]);
+  *row_max = mx;
+  return true;
+}
+
+}  // namespace
+
+SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, const float* rh, int64_t kh,
+                             const float* rw, int64_t kw, const float* bias, const SmallRelIndex* small,
+                             const IntegerScores* ints) {
+  constexpr int64_t L = kTileLanes;
+  float mx = 0.0f;
+  const bool fused = rh && !bias &&
+                     (ints ? ScaleBiasMaxFused<true>(s, nk, nkp, scale, rh, kh, rw, kw, small, ints, &mx)
+                           : ScaleBiasMaxFused<false>(s, nk, nkp, scale, rh, kh, rw, kw, small, ints, &mx));
+  if (!fused) {
+    if (ints) {
+      int32_t* acc = reinterpret_cast<int32_t*>(s);
+      for (int64_t j = 0; j < nk; ++j) s[j] = static_cast<float>(acc[j] - ints->col[j] - ints->row_term) * ints->mult;
+    }
+    if (rh) {
+      for (int64_t a = 0; a < kh; ++a) {
+        float* sa = s + a * kw;
+        const float ha = rh[a];
+        if (bias) {
+          const float* ba = bias + a * kw;
+          for (int64_t x = 0; x < kw; ++x) sa[x] = sa[x] * scale + ((ha + rw[x]) + ba[x]);
+        } else {
+          for (int64_t x = 0; x < kw; ++x) sa[x] = sa[x] * scale + (ha + rw[x]);
+        }
+      }
+    } else if (bias) {
+      for (int64_t j = 0; j < nk; ++j) s[j] = s[j] * scale + bias[j];
+    } else if (scale != 1.0f) {
+      for (int64_t j = 0; j < nk; ++j) s[j] *= scale;
+    }
+    for (int64_t j = nk; j < nkp; ++j) s[j] = -std::numeric_limits<float>::infinity();
+    V16 vmax = *reinterpret_cast<const V16*>(s);
+    for (int64_t j = L; j < nkp; j += L) {
+      const V16 v = *reinterpret_cast<const V16*>(s + j);
+      vmax = v > vmax ? v : vmax;
+    }
+    mx = vmax[0];
+    for (int64_t l = 1; l < L; ++l) mx = std::max(mx, vmax[l]);
+  }
   V16 vsum = {};
   for (int64_t j = 0; j < nkp; j += L) ExpShifted16(s + j, mx, &vsum);
   float sum = 0.0f;

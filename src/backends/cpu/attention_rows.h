@@ -37,13 +37,22 @@ struct SmallRelIndex {
   }
 };
 
+// The integer kernel's score row before it is float: s[j] = (acc[j] - col[j] - row_term) * mult.
+struct IntegerScores {
+  const int32_t* col;
+  int32_t row_term;
+  float mult;
+};
+
 // Scales one score row, adds the decomposed bias (rh: KH values, rw: KW values; null = none)
 // and the full bias row (null = none) in one pass, replaces it by exp(s - max) and returns
 // 1 / sum (max and sum kept per lane, then combined). The row holds nkp = nk rounded up to 16
 // floats: the padding keys are set to -inf, so whole vectors cover the row (their exp, about
-// 1e-38 after the clamp, cannot change a sum that is at least 1).
+// 1e-38 after the clamp, cannot change a sum that is at least 1). With `ints` the row holds the
+// integer kernel's int32 sums, converted in the same pass. SAM's two layouts (14 x 14 windows,
+// the 64 x 64 grid) take two passes over the row (scores and max, exp and sum); the others four.
 float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, const float* rh, int64_t kh, const float* rw,
-                 int64_t kw, const float* bias, const SmallRelIndex* small);
+                 int64_t kw, const float* bias, const SmallRelIndex* small, const IntegerScores* ints = nullptr);
 
 // out[0 .. np) = sum_c q[c] * panel[c * np + 0 .. np) (np a multiple of 16): one query row's
 // decomposed terms from a transposed table.

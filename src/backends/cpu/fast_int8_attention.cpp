@@ -93,13 +93,6 @@ SAMQ_CLONES int32_t QuantizeProbRow(const float* p, int64_t n, float m, const Op
   return sum;
 }
 
-// row[j] = (acc[j] - col[j] - row_term) * mult as float, in place (int32 and float share the
-// buffer): the integer scores with their zero-point terms, scaled to the dequantized product.
-SAMQ_CLONES void ScoresToFloat(int32_t* acc, const int32_t* col, int32_t row_term, float mult, int64_t n) {
-  float* out = reinterpret_cast<float*>(acc);
-  for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(acc[j] - col[j] - row_term) * mult;
-}
-
 // An operand packed for the B side of the tile: Bpacked[(g * ld + j) * 4 + t] = code of element
 // (depth 4g+t, column j) + the signed offset, zero past the real depth and columns; col_sum[j] =
 // the sum over depth of the packed codes.
@@ -232,13 +225,13 @@ class FastInt8Attention final : public rt::Kernel {
       for (int64_t r = 0; r < n_rows; ++r) {
         const int64_t qi = b * nq + i0 + r;
         int32_t* acc = s.scores.data() + r * ldk;
-        ScoresToFloat(acc, o.k.col_sum.data(), p_term[r], score_mult, nk);
+        const IntegerScores ints{o.k.col_sum.data(), p_term[r], score_mult};
         float* sr = reinterpret_cast<float*>(acc);
         const float* bias_row = pbias ? pbias + ((b % a.bias_batches) * nq + i0 + r) * nk : nullptr;
         const float* rh = rel_terms.h(qi, s.rel_h.data() + r * khp);
         const float* rw = rel_terms.w(qi, s.rel_w.data() + r * kwp);
         const float inv_sum =
-            BiasExpRow(sr, nk, nkp, a.scale, rh, kh, rw, kw, bias_row, rel_terms.small());
+            BiasExpRow(sr, nk, nkp, a.scale, rh, kh, rw, kw, bias_row, rel_terms.small(), &ints);
         uint8_t* pa = s.pa.data() + r * nkp;  // keys nk..nkp stay 0 (V's packed rows there are 0 too)
         const int32_t sum = QuantizeProbRow(sr, nk, inv_sum / pq8.scale, pq8, ToUnsigned(pq8), pa);
         p_term[r] = zv * sum - static_cast<int32_t>(nk) * zp * zv;
