@@ -90,14 +90,14 @@ std::vector<float> TransposedTables(const float* t, int64_t g, int64_t kt, int64
 namespace {
 
 // Score vector j of the row as float: the row itself, or the integer kernel's sums with their
-// zero-point terms, converted and scaled (in place: int32 and float share the buffer). Through a
-// pointer, as ExpShifted16: no vector-passing ABI.
+// zero-point terms, converted (in place: int32 and float share the buffer; the caller scales by
+// ints->mult). Through a pointer, as ExpShifted16: no vector-passing ABI.
 template <bool kInts>
 __attribute__((always_inline)) inline void LoadScores(const float* s, const IntegerScores* ints, int64_t j,
                                                       V16* out) {
   if constexpr (kInts) {
     const I16 acc = *reinterpret_cast<const I16u*>(s + j) - *reinterpret_cast<const I16u*>(ints->col + j);
-    *out = __builtin_convertvector(acc - ints->row_term, V16) * ints->mult;
+    *out = __builtin_convertvector(acc - ints->row_term, V16);
   } else {
     *out = *reinterpret_cast<const V16*>(s + j);
   }
@@ -113,6 +113,7 @@ __attribute__((always_inline)) inline bool ScaleBiasMaxFused(float* s, int64_t n
                                                              int64_t kw, const SmallRelIndex* small,
                                                              const IntegerScores* ints, float* row_max) {
   constexpr int64_t L = kTileLanes;
+  if constexpr (kInts) scale *= ints->mult;  // one product per score
   V16 vmax = V16{} - std::numeric_limits<float>::infinity();
   if (small) {
     V16 th = {}, tw = {};

@@ -50,6 +50,14 @@ SAMQ_CLONES int32_t QuantizeRow(const float* x, int64_t stride, int64_t n, float
                                 int32_t offset, T* out) {
   const float s = q.scale, z = q.zero_point, lo = q.qmin, hi = q.qmax, off = static_cast<float>(offset);
   int32_t sum = 0;
+  if (stride == 1) {  // the same loop, which GCC vectorizes once the stride is known
+    for (int64_t j = 0; j < n; ++j) {
+      const int32_t code = static_cast<int32_t>(QuantizeToFloat(x[j] * mul, s, z, lo, hi) + off);
+      out[j] = static_cast<T>(code);
+      sum += code;
+    }
+    return sum;
+  }
   for (int64_t j = 0; j < n; ++j) {
     const int32_t code = static_cast<int32_t>(QuantizeToFloat(x[j * stride] * mul, s, z, lo, hi) + off);
     out[j] = static_cast<T>(code);
@@ -66,31 +74,48 @@ typedef uint8_t U8x16 __attribute__((vector_size(16), aligned(1), may_alias));
 // scale): the normalization and P's scale in one product, where QuantizeLinear divides: P itself
 // comes from a float exp, so this moves no more than the reference's own rounding does); returns
 // the sum of out. 16 lanes at a time on vector types: this runs once per score (16.8 M per head
-// of a global ViT-B block), and the division form cost as much as the exp.
+// of a global ViT-B block). The rounding is one FMA with 1.5 * 2^23, whose ulp is 1, so the sum's
+// low mantissa bits are the rounded code (half to even) and the clamp applies to the sum itself;
+// NaN lands on lo, as in QuantizeLinear.
 SAMQ_CLONES int32_t QuantizeProbRow(const float* p, int64_t n, float m, const OperandQuant& q, int32_t offset,
                                     uint8_t* out) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: adding and subtracting it rounds half to even
-  const float z = q.zero_point, lo = q.qmin - z, hi = q.qmax - z, shift = z + static_cast<float>(offset);
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
+  constexpr int32_t kMagicBits = 0x4B400000;
+  const float z = q.zero_point, lo = kMagic + (q.qmin - z), hi = kMagic + (q.qmax - z);
+  const int32_t shift = static_cast<int32_t>(z) + offset - kMagicBits;
   I16 vsum = {};
   int64_t j = 0;
   for (; j + 16 <= n; j += 16) {
-    V16 v = *reinterpret_cast<const V16*>(p + j) * m;
-    v = v > lo ? v : lo;  // P >= 0: only the rounding and the clamp to the code range matter
-    v = v < hi ? v : hi;
-    v = (v + kMagic) - kMagic + shift;
-    const I16 code = __builtin_convertvector(v, I16);
+    V16 t = *reinterpret_cast<const V16*>(p + j) * m + kMagic;
+    t = t >= lo ? t : lo;
+    t = t <= hi ? t : hi;
+    const I16 code = (I16)t + shift;  // a same-size vector cast reinterprets the bits
     vsum += code;
     *reinterpret_cast<U8x16*>(out + j) = __builtin_convertvector(code, U8x16);
   }
   int32_t sum = 0;
   for (int l = 0; l < 16; ++l) sum += vsum[l];
   for (; j < n; ++j) {
-    float v = std::min(std::max(p[j] * m, lo), hi);
-    const int32_t code = static_cast<int32_t>((v + kMagic) - kMagic + shift);
+    float t = p[j] * m + kMagic;
+    t = t >= lo ? t : lo;
+    t = t <= hi ? t : hi;
+    int32_t bits;
+    std::memcpy(&bits, &t, 4);
+    const int32_t code = bits + shift;
     out[j] = static_cast<uint8_t>(code);
     sum += code;
   }
   return sum;
+}
+
+// y[c * stride] = (acc[c] - col[c] - row_term) * mult, c < n: one output row from its int32 sums.
+SAMQ_CLONES void OutputRow(const int32_t* acc, const int32_t* col, int32_t row_term, float mult, int64_t n,
+                           float* y, int64_t stride) {
+  if (stride == 1) {
+    for (int64_t c = 0; c < n; ++c) y[c] = static_cast<float>(acc[c] - col[c] - row_term) * mult;
+    return;
+  }
+  for (int64_t c = 0; c < n; ++c) y[c * stride] = static_cast<float>(acc[c] - col[c] - row_term) * mult;
 }
 
 // An operand packed for the B side of the tile: Bpacked[(g * ld + j) * 4 + t] = code of element
@@ -242,12 +267,9 @@ class FastInt8Attention final : public rt::Kernel {
         Int8TiledProduct(chunk_rows.data(), n_rows, o.v.codes.data() + k0 * dvp, dvp, dvp,
                          std::min(kKeyChunk, nkp - k0) / 4, s.out.data(), dvp, k0 > 0);
       }
-      for (int64_t r = 0; r < n_rows; ++r) {
-        float* yr = py + yo[b] + (i0 + r) * a.y.row_stride;
-        const int32_t* acc = s.out.data() + r * dvp;
-        for (int64_t c = 0; c < dv; ++c)
-          yr[c * a.y.col_stride] = static_cast<float>(acc[c] - o.v.col_sum[c] - p_term[r]) * out_mult;
-      }
+      for (int64_t r = 0; r < n_rows; ++r)
+        OutputRow(s.out.data() + r * dvp, o.v.col_sum.data(), p_term[r], out_mult, dv,
+                  py + yo[b] + (i0 + r) * a.y.row_stride, a.y.col_stride);
     };
 
     // Many batch indices (windows x heads): whole batches per task, packed right before use.
