@@ -39,6 +39,20 @@ inline Tensor Random(Shape s, uint32_t seed, float scale = 1.0f) {
   return t;
 }
 
+// A rel-pos table [g, kt, d] as the attention kernels take it (inputs 6, 7): random rows, or
+// (`toeplitz`) SAM's get_rel_pos form table[x][k] = base[x - k + kt - 1] from a random base,
+// which the fast kernels compute through base itself.
+inline Tensor RelPosTable(int64_t g, int64_t kt, int64_t d, uint32_t seed, bool toeplitz) {
+  if (!toeplitz) return Random({g, kt, d}, seed, 0.3f);
+  const Tensor base = Random({g + kt - 1, d}, seed, 0.3f);
+  Tensor t = Tensor::Zeros(DType::kFloat32, {g, kt, d});
+  for (int64_t x = 0; x < g; ++x)
+    for (int64_t k = 0; k < kt; ++k)
+      std::memcpy(t.data<float>() + (x * kt + k) * d, base.data<float>() + (x - k + kt - 1) * d,
+                  static_cast<size_t>(d) * sizeof(float));
+  return t;
+}
+
 // Runs `node` with EvaluateNode on the candidate named `kernel` ("" = first that accepts).
 // Inputs count as constants (weights prepack). Null inputs are omitted optional inputs.
 inline Result<std::vector<Tensor>> Eval(ir::Node node, const std::vector<const Tensor*>& inputs,

@@ -73,7 +73,7 @@ struct IntCase {
   Shape batch;  // leading dims of Q, K, V
   int64_t nq, nk, d, dv;
   bool k_transposed;
-  int rel;  // 0: none, 1: precomputed rel_h / rel_w (inputs 3, 4), 2: tables (inputs 6, 7)
+  int rel;  // 0: none, 1: precomputed rel_h / rel_w (inputs 3, 4), 2: tables (inputs 6, 7), 3: get_rel_pos tables
   int64_t grid_h, kh;  // with rel: Nq = grid_h * (nq / grid_h), Nk = kh * (nk / kh)
   bool bias;
   float scale;
@@ -112,9 +112,9 @@ Built Build(const IntCase& c, uint32_t seed, bool integer) {
   if (c.rel == 1) {
     b.ins[3] = add(Random({nb, c.grid_h, gw, c.kh}, seed + 3));
     b.ins[4] = add(Random({nb, c.grid_h, gw, kw}, seed + 4));
-  } else if (c.rel == 2) {
-    b.ins[6] = add(Random({c.grid_h, c.kh, c.d}, seed + 3, 0.3f));
-    b.ins[7] = add(Random({gw, kw, c.d}, seed + 4, 0.3f));
+  } else if (c.rel >= 2) {
+    b.ins[6] = add(RelPosTable(c.grid_h, c.kh, c.d, seed + 3, c.rel == 3));
+    b.ins[7] = add(RelPosTable(gw, kw, c.d, seed + 4, c.rel == 3));
   }
   if (c.bias) b.ins[5] = add(Random({c.batch.back(), c.nq, c.nk}, seed + 5));
   b.ins.push_back(add(c.p.ScaleTensor()));
@@ -135,6 +135,10 @@ const std::vector<IntCase>& Cases() {
       // SAM ViT global block (small): u8 everywhere, scale folded into Q, tables computed from Q.
       {{2}, 64, 64, 16, 16, true, 2, 8, 8, false, 1.0f, {0.02f, true, 128}, {0.02f, true, 120}, {0.03f, true, 130},
        {1.0f / 255.0f, true, 0}},
+      // The same with SAM's own (get_rel_pos) tables (the shared-base path), 17 x 16 queries: a table
+      // wider than a vector and KW = 16 (the global grid's one-pass layout).
+      {{2}, 272, 272, 16, 16, true, 3, 17, 17, false, 1.0f, {0.02f, true, 128}, {0.02f, true, 120},
+       {0.03f, true, 130}, {1.0f / 255.0f, true, 0}},
       // SAM ViT windowed shape: precomputed rel terms, K untransposed, zero points off-centre.
       {{3}, 196, 196, 32, 32, false, 1, 14, 14, false, 0.2f, {0.05f, true, 100}, {0.04f, true, 140},
        {0.02f, true, 127}, {0.004f, true, 3}},
@@ -162,7 +166,7 @@ TEST(Int8Attention, OperandQuantizationIsQuantDequantInFront) {
     const Tensor a = Eval1(integer.node, integer.ins, "ref.Attention");
     const Tensor b = Eval1(in_front.node, in_front.ins, "ref.Attention");
     ASSERT_TRUE(a.defined() && b.defined());
-    if (c.rel == 2) continue;  // tables read Q as given: unquantized in one form, not the other
+    if (c.rel >= 2) continue;  // tables read Q as given: unquantized in one form, not the other
     ExpectClose(b, a, 1e-7, "inputs 10..15 vs QuantDequant in front");
   }
 }

@@ -69,46 +69,47 @@ TEST(SamAttention, RelPosTablesMatchPrecomputedTerms) {
       {1, 2, 3, 5, 7, 8, 8, true, 1.0f},        // KH x KW keys differ from H x W queries
   };
   uint32_t seed = 100;
-  for (const Case& c : cases) {
-    const int64_t nq = c.h * c.w, nk = c.kh * c.kw;
-    SCOPED_TRACE(::testing::Message() << "B " << c.b << " H " << c.h << " W " << c.w << " KH " << c.kh << " KW "
-                                      << c.kw << " D " << c.d);
-    Tensor q = Random({c.b, nq, c.d}, seed++), k = Random({c.b, nk, c.d}, seed++);
-    Tensor v = Random({c.b, nk, c.dv}, seed++);
-    Tensor th = Random({c.h, c.kh, c.d}, seed++, 0.3f), tw = Random({c.w, c.kw, c.d}, seed++, 0.3f);
-    Tensor rh = Tensor::Zeros(DType::kFloat32, {c.b, c.h, c.w, c.kh}), rw = Tensor::Zeros(DType::kFloat32, {c.b, c.h, c.w, c.kw});
-    const float* pq = q.data<float>();
-    for (int64_t b = 0; b < c.b; ++b)
-      for (int64_t i = 0; i < nq; ++i) {
-        const int64_t h = i / c.w, w = i % c.w;
-        const float* qi = pq + (b * nq + i) * c.d;
-        for (int64_t t = 0; t < c.kh; ++t) {
-          double dot = 0;
-          for (int64_t e = 0; e < c.d; ++e) dot += static_cast<double>(qi[e]) * th.data<float>()[(h * c.kh + t) * c.d + e];
-          rh.data<float>()[(b * nq + i) * c.kh + t] = static_cast<float>(dot);
+  for (const Case& c : cases)
+    for (bool toeplitz : {false, true}) {  // SAM's own tables take the kernels' shared-base path
+      const int64_t nq = c.h * c.w, nk = c.kh * c.kw;
+      SCOPED_TRACE(::testing::Message() << "B " << c.b << " H " << c.h << " W " << c.w << " KH " << c.kh << " KW "
+                                        << c.kw << " D " << c.d << (toeplitz ? " get_rel_pos tables" : ""));
+      Tensor q = Random({c.b, nq, c.d}, seed++), k = Random({c.b, nk, c.d}, seed++);
+      Tensor v = Random({c.b, nk, c.dv}, seed++);
+      Tensor th = RelPosTable(c.h, c.kh, c.d, seed++, toeplitz), tw = RelPosTable(c.w, c.kw, c.d, seed++, toeplitz);
+      Tensor rh = Tensor::Zeros(DType::kFloat32, {c.b, c.h, c.w, c.kh}), rw = Tensor::Zeros(DType::kFloat32, {c.b, c.h, c.w, c.kw});
+      const float* pq = q.data<float>();
+      for (int64_t b = 0; b < c.b; ++b)
+        for (int64_t i = 0; i < nq; ++i) {
+          const int64_t h = i / c.w, w = i % c.w;
+          const float* qi = pq + (b * nq + i) * c.d;
+          for (int64_t t = 0; t < c.kh; ++t) {
+            double dot = 0;
+            for (int64_t e = 0; e < c.d; ++e) dot += static_cast<double>(qi[e]) * th.data<float>()[(h * c.kh + t) * c.d + e];
+            rh.data<float>()[(b * nq + i) * c.kh + t] = static_cast<float>(dot);
+          }
+          for (int64_t t = 0; t < c.kw; ++t) {
+            double dot = 0;
+            for (int64_t e = 0; e < c.d; ++e) dot += static_cast<double>(qi[e]) * tw.data<float>()[(w * c.kw + t) * c.d + e];
+            rw.data<float>()[(b * nq + i) * c.kw + t] = static_cast<float>(dot);
+          }
         }
-        for (int64_t t = 0; t < c.kw; ++t) {
-          double dot = 0;
-          for (int64_t e = 0; e < c.d; ++e) dot += static_cast<double>(qi[e]) * tw.data<float>()[(w * c.kw + t) * c.d + e];
-          rw.data<float>()[(b * nq + i) * c.kw + t] = static_cast<float>(dot);
-        }
+      ir::Node pre = AttentionNode(5), tab = AttentionNode(8);
+      for (ir::Node* n : {&pre, &tab}) {
+        ir::Attribute a;
+        a.name = "scale";
+        a.type = ir::AttrType::kFloat;
+        a.f = c.scale;
+        n->set_attr(a);
       }
-    ir::Node pre = AttentionNode(5), tab = AttentionNode(8);
-    for (ir::Node* n : {&pre, &tab}) {
-      ir::Attribute a;
-      a.name = "scale";
-      a.type = ir::AttrType::kFloat;
-      a.f = c.scale;
-      n->set_attr(a);
+      const Tensor want = Eval1(pre, {&q, &k, &v, &rh, &rw}, "ref.Attention");
+      const std::vector<const Tensor*> ins{&q, &k, &v, nullptr, nullptr, nullptr, &th, &tw};
+      const Tensor ref = Eval1(tab, ins, "ref.Attention");
+      const Tensor fast = Eval1(tab, ins, "fast.Attention");
+      ASSERT_TRUE(want.defined() && ref.defined() && fast.defined());
+      ExpectClose(want, ref, 2e-6, "ref with tables vs precomputed terms");
+      ExpectClose(want, fast, 4e-6, "fast with tables vs precomputed terms");
     }
-    const Tensor want = Eval1(pre, {&q, &k, &v, &rh, &rw}, "ref.Attention");
-    const std::vector<const Tensor*> ins{&q, &k, &v, nullptr, nullptr, nullptr, &th, &tw};
-    const Tensor ref = Eval1(tab, ins, "ref.Attention");
-    const Tensor fast = Eval1(tab, ins, "fast.Attention");
-    ASSERT_TRUE(want.defined() && ref.defined() && fast.defined());
-    ExpectClose(want, ref, 2e-6, "ref with tables vs precomputed terms");
-    ExpectClose(want, fast, 4e-6, "fast with tables vs precomputed terms");
-  }
   // Operand errors: tables with the precomputed terms, one table alone, dims that do not fit.
   Tensor q = Random({2, 6, 4}, 1), k = Random({2, 6, 4}, 2), v = Random({2, 6, 4}, 3);
   Tensor th = Random({2, 2, 4}, 4), tw = Random({3, 3, 4}, 5), rh = Random({2, 2, 3, 2}, 6), rw = Random({2, 2, 3, 3}, 7);

@@ -1,6 +1,7 @@
 #include "backends/cpu/attention_rows.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "backends/cpu/fast_kernels.h"
@@ -201,11 +202,36 @@ SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, con
   return 1.0f / sum;
 }
 
+std::optional<RelPosTerms::Toeplitz> RelPosTerms::FindToeplitz(const float* t, int64_t g, int64_t kt, int64_t d) {
+  if (g <= 0 || kt <= 0 || d <= 0) return std::nullopt;
+  Toeplitz z;
+  z.nt = g + kt - 1;
+  z.ntp = RoundUp16(z.nt);
+  std::vector<const float*> base(static_cast<size_t>(z.nt), nullptr);
+  for (int64_t x = 0; x < g; ++x)
+    for (int64_t k = 0; k < kt; ++k) {
+      const float* row = t + (x * kt + k) * d;
+      const float*& b = base[x - k + kt - 1];
+      if (!b) b = row;
+      else if (std::memcmp(b, row, static_cast<size_t>(d) * sizeof(float)) != 0) return std::nullopt;
+    }
+  z.panel.assign(static_cast<size_t>(d * z.ntp), 0.0f);
+  for (int64_t j = 0; j < z.nt; ++j)
+    for (int64_t c = 0; c < d; ++c) z.panel[c * z.ntp + j] = base[j][c];
+  return z;
+}
+
 RelPosTerms::RelPosTerms(const AttentionDims& a, const AttentionInputs& in, int64_t nkp)
     : a_(a), in_(in), khp_(RoundUp16(a.kh)), kwp_(RoundUp16(a.kw)) {
   if (a.rel_tables) {
-    th_ = TransposedTables(in.table_h, a.grid_h, a.kh, a.d, khp_);
-    tw_ = TransposedTables(in.table_w, a.grid_w, a.kw, a.d, kwp_);
+    toeplitz_h_ = FindToeplitz(in.table_h, a.grid_h, a.kh, a.d);
+    toeplitz_w_ = FindToeplitz(in.table_w, a.grid_w, a.kw, a.d);
+    if (!toeplitz_h_ || !toeplitz_w_) {
+      toeplitz_h_.reset();
+      toeplitz_w_.reset();
+      th_ = TransposedTables(in.table_h, a.grid_h, a.kh, a.d, khp_);
+      tw_ = TransposedTables(in.table_w, a.grid_w, a.kw, a.d, kwp_);
+    }
   }
   if (a.kh > 0 && SmallRelIndex::Applies(a.kh, a.kw)) small_.emplace(a.kh, a.kw, nkp);
 }
@@ -213,6 +239,29 @@ RelPosTerms::RelPosTerms(const AttentionDims& a, const AttentionInputs& in, int6
 void RelPosTerms::ComputeRow(const float* q, int64_t i, float* rh, float* rw) const {
   RowTimesPanel(q, a_.d, th_.data() + (i / a_.grid_w) * a_.d * khp_, khp_, rh);
   RowTimesPanel(q, a_.d, tw_.data() + (i % a_.grid_w) * a_.d * kwp_, kwp_, rw);
+}
+
+void RelPosTerms::ComputeBlock(const float* const* q_rows, int64_t n_rows, int64_t i0, float* rh, float* rw,
+                               std::vector<float>* gemm) const {
+  if (!toeplitz_h_) {
+    for (int64_t r = 0; r < n_rows; ++r) ComputeRow(q_rows[r], i0 + r, rh + r * khp_, rw + r * kwp_);
+    return;
+  }
+  // All products of each row with base (spare rows for the tile), then query i's terms: term k
+  // of table g is product g - k + KT - 1, a slice of them read backwards.
+  auto terms = [&](const Toeplitz& z, int64_t kt, int64_t ktp, bool h, float* out) {
+    gemm->resize(static_cast<size_t>((n_rows + kMaxTileRows) * z.ntp));
+    TiledProduct(q_rows, n_rows, z.panel.data(), z.ntp, z.ntp, a_.d, gemm->data(), z.ntp, false);
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const int64_t i = i0 + r, g = h ? i / a_.grid_w : i % a_.grid_w;
+      const float* last = gemm->data() + r * z.ntp + g + kt - 1;
+      float* o = out + r * ktp;
+      for (int64_t k = 0; k < kt; ++k) o[k] = last[-k];
+      std::fill(o + kt, o + ktp, 0.0f);
+    }
+  };
+  terms(*toeplitz_h_, a_.kh, khp_, true, rh);
+  terms(*toeplitz_w_, a_.kw, kwp_, false, rw);
 }
 
 }  // namespace samq::backends::fast

@@ -71,8 +71,10 @@ class RelPosTerms {
   // Scratch floats per query row (tables form).
   int64_t h_stride() const { return khp_; }
   int64_t w_stride() const { return kwp_; }
-  // Tables form: query i's terms from its row q (d floats) into rh[0..khp), rw[0..kwp).
-  void ComputeRow(const float* q, int64_t i, float* rh, float* rw) const;
+  // Tables form: the terms of query rows i0 .. i0 + n_rows (q_rows: their d floats each) into
+  // rh[r * khp ..], rw[r * kwp ..]. `gemm` is the caller's scratch.
+  void ComputeBlock(const float* const* q_rows, int64_t n_rows, int64_t i0, float* rh, float* rw,
+                    std::vector<float>* gemm) const;
   // The terms of query row qi (= b * Nq + i) for BiasExpRow: from the scratch rows of the tables
   // form or the precomputed inputs; null when the attention has none.
   const float* h(int64_t qi, const float* scratch_h) const {
@@ -84,10 +86,21 @@ class RelPosTerms {
   const SmallRelIndex* small() const { return small_ ? &*small_ : nullptr; }
 
  private:
+  // A table of SAM's get_rel_pos, table[g][k] = base[g - k + KT - 1] (ViT-B/L/H: every one), as
+  // base^T [D][ntp]: each query row's products with all of base are one tile product for the
+  // whole block (base is shared), and its KT terms a reversed slice of them. Per row otherwise.
+  struct Toeplitz {
+    std::vector<float> panel;
+    int64_t nt = 0, ntp = 0;
+  };
+  static std::optional<Toeplitz> FindToeplitz(const float* t, int64_t g, int64_t kt, int64_t d);
+  void ComputeRow(const float* q, int64_t i, float* rh, float* rw) const;
+
   const AttentionDims& a_;
   const AttentionInputs& in_;
   int64_t khp_ = 0, kwp_ = 0;
   std::vector<float> th_, tw_;
+  std::optional<Toeplitz> toeplitz_h_, toeplitz_w_;
   std::optional<SmallRelIndex> small_;
 };
 

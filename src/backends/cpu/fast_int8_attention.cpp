@@ -209,7 +209,7 @@ class FastInt8Attention final : public rt::Kernel {
     struct Scratch {
       std::vector<int32_t> scores, out;
       std::vector<uint8_t> qa, pa;
-      std::vector<float> qf, rel_h, rel_w;
+      std::vector<float> qf, rel_h, rel_w, rel_gemm;
       BatchOperands own;
     };
     const bool q_dense = a.q.col_stride == 1;
@@ -228,6 +228,7 @@ class FastInt8Attention final : public rt::Kernel {
     };
     auto block = [&](int64_t b, int64_t i0, const BatchOperands& o, Scratch& s) {
       std::array<const uint8_t*, kQueryBlock> rows{}, chunk_rows{};
+      std::array<const float*, kQueryBlock> float_rows{};  // for the rel-pos terms
       std::array<int32_t, kQueryBlock> p_term{};
       const int64_t n_rows = std::min(kQueryBlock, nq - i0);
       for (int64_t r = 0; r < n_rows; ++r) {
@@ -242,10 +243,11 @@ class FastInt8Attention final : public rt::Kernel {
             for (int64_t c = 0; c < d; ++c) s.qf[r * d + c] = qrow[c * a.q.col_stride];
             qf = s.qf.data() + r * d;
           }
-          const int64_t i = i0 + r;
-          rel_terms.ComputeRow(qf, i, s.rel_h.data() + r * khp, s.rel_w.data() + r * kwp);
+          float_rows[r] = qf;
         }
       }
+      if (a.rel_tables)
+        rel_terms.ComputeBlock(float_rows.data(), n_rows, i0, s.rel_h.data(), s.rel_w.data(), &s.rel_gemm);
       Int8TiledProduct(rows.data(), n_rows, o.k.codes.data(), ldk, nkp, d4, s.scores.data(), ldk, false);
       for (int64_t r = 0; r < n_rows; ++r) {
         const int64_t qi = b * nq + i0 + r;

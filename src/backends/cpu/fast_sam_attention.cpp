@@ -34,29 +34,6 @@ constexpr int64_t kQueryBlock = 24;
 // Keys per step of P * V: the V chunk (256 x 64 floats, 64 KB) stays cached across the row tiles
 // instead of streaming all of V (1 MB) once per tile.
 constexpr int64_t kKeyChunk = 256;
-constexpr int64_t kMaxTileRows = 8;
-
-// c[0 .. rows) x [0 .. width) (=|+=) a-rows x b-panel, in tiles of up to 64 columns. Rows past
-// `rows` repeat the last one (their results land in c's spare rows, which callers size for).
-void TiledProduct(const float* const* a_rows, int64_t rows, const float* b, int64_t ldb, int64_t width,
-                  int64_t k, float* c, int64_t ldc, bool accumulate) {
-  std::array<const float*, kMaxTileRows> tile_rows;
-  for (int64_t j0 = 0; j0 < width; j0 += 64) {
-    const int nv = static_cast<int>(std::min<int64_t>(4, (width - j0 + kTileLanes - 1) / kTileLanes));
-    const int mr = nv == 4 ? 6 : nv == 3 ? 4 : 8;
-    for (int64_t i0 = 0; i0 < rows; i0 += mr) {
-      for (int r = 0; r < mr; ++r) tile_rows[r] = a_rows[std::min<int64_t>(i0 + r, rows - 1)];
-      float* ct = c + i0 * ldc + j0;
-      switch (nv) {
-        case 4: MicroTile<6, 4>(tile_rows.data(), b + j0, ldb, k, ct, ldc, accumulate); break;
-        case 3: MicroTile<4, 3>(tile_rows.data(), b + j0, ldb, k, ct, ldc, accumulate); break;
-        case 2: MicroTile<8, 2>(tile_rows.data(), b + j0, ldb, k, ct, ldc, accumulate); break;
-        default: MicroTile<8, 1>(tile_rows.data(), b + j0, ldb, k, ct, ldc, accumulate); break;
-      }
-    }
-  }
-}
-
 
 // p[0 .. n) = QuantizeLinear -> DequantizeLinear of p * inv_sum (a quantized attention's P).
 SAMQ_CLONES void QuantDequantRow(float* p, int64_t n, float inv_sum, const AttentionDims& a) {
@@ -128,7 +105,7 @@ class FastAttention final : public rt::Kernel {
     };
 
     struct Scratch {
-      std::vector<float> scores, out, q, kt, v, rel_h, rel_w;
+      std::vector<float> scores, out, q, kt, v, rel_h, rel_w, rel_gemm;
     };
     auto make_scratch = [&](bool own_kv) {
       Scratch s;
@@ -157,11 +134,7 @@ class FastAttention final : public rt::Kernel {
           rows[r] = s.q.data() + r * d;
         }
       }
-      if (a.rel_tables)
-        for (int64_t r = 0; r < n_rows; ++r) {
-          const int64_t i = i0 + r;
-          rel_terms.ComputeRow(rows[r], i, s.rel_h.data() + r * khp, s.rel_w.data() + r * kwp);
-        }
+      if (a.rel_tables) rel_terms.ComputeBlock(rows.data(), n_rows, i0, s.rel_h.data(), s.rel_w.data(), &s.rel_gemm);
       TiledProduct(rows.data(), n_rows, kt, ldk, nkp, d, s.scores.data(), ldk, false);
       for (int64_t r = 0; r < n_rows; ++r) {
         const int64_t qi = b * nq + i0 + r;

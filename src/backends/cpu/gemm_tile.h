@@ -15,6 +15,14 @@ namespace samq::backends::fast {
 
 constexpr int64_t kTileLanes = 16;  // floats per vector register of the AVX-512 clone
 
+constexpr int64_t kMaxTileRows = 8;  // the tallest tile: rows a TiledProduct may write past `rows`
+
+// c[0 .. rows) x [0 .. width) (=|+=) a-rows x b-panel, in tiles of up to 64 columns (6 x 4, 4 x 3,
+// 8 x 2, 8 x 1 by the width left). Rows past `rows` repeat the last one: their results land in
+// c's spare rows, which callers size for (kMaxTileRows).
+void TiledProduct(const float* const* a_rows, int64_t rows, const float* b, int64_t ldb, int64_t width,
+                  int64_t k, float* c, int64_t ldc, bool accumulate);
+
 template <int MR, int NV>
 void MicroTile(const float* const* a, const float* b, int64_t ldb, int64_t k, float* c, int64_t ldc,
                bool accumulate);
