@@ -151,6 +151,10 @@ const std::vector<IntCase>& Cases() {
       // Many batch indices (the per-batch schedule), Nk not a multiple of 16, coarse P.
       {{12}, 21, 35, 8, 8, false, 0, 0, 0, false, 0.5f, {0.05f, true, 128}, {0.05f, false, 0}, {0.05f, true, 128},
        {0.05f, false, -5}},
+      // The same schedule with K's rows along the depth (packed column by column) and D = 7: a depth
+      // tail in every column's last group, in a line buffer V's packing reuses between batches.
+      {{16}, 10, 19, 7, 5, false, 0, 0, 0, false, 0.4f, {0.05f, true, 128}, {0.04f, false, 3}, {0.05f, true, 120},
+       {1.0f / 255.0f, true, 0}},
   };
   return cases;
 }

@@ -138,10 +138,10 @@ void PackOperand(const float* src, int64_t depth, int64_t dstride, int64_t cols,
   out->col_sum.assign(static_cast<size_t>(ld), 0);
   const int32_t off = ToSigned(q);
   if (dstride == 1 && jstride != 1) {  // one column (all its depths) at a time
-    out->line.resize(static_cast<size_t>(depth));
+    out->line.assign(static_cast<size_t>(groups * 4), 0);  // the depth tail stays zero
     for (int64_t j = 0; j < cols; ++j) {
       out->col_sum[j] = QuantizeRow<int8_t>(src + j * jstride, 1, depth, 1.0f, q, off, out->line.data());
-      for (int64_t c = 0; c < depth; ++c) out->codes[((c / 4) * ld + j) * 4 + c % 4] = out->line[c];
+      for (int64_t g = 0; g < groups; ++g) std::memcpy(&out->codes[(g * ld + j) * 4], &out->line[g * 4], 4);
     }
     return;
   }
