@@ -10,6 +10,11 @@
 // W1, Wd, W3 are float32 initializers; all three convs have a bias; T, D (and Z, A when folded)
 // have no other reader and are not graph outputs; every GELU has the same `approximate`. The
 // fused node takes the place of the pattern's last node and its output name.
+//
+// The quantized twin (FuseQMBConv), after passes/fold_qdq_to_integer and passes/fuse_qconv_gelu:
+// the same pattern of com.samq QConvGelu, QConvGelu (depthwise), QConv | QConvGelu with int8
+// initializer weights (biases optional, erf GELU only) becomes one com.samq QMBConv
+// (backends/cpu/qmbconv.h) with each conv's s_x, zp_x, W, s_w, bias in turn.
 #pragma once
 
 #include "ir/graph.h"
@@ -18,5 +23,7 @@ namespace samq::passes {
 
 // Returns the number of MBConv nodes made.
 int FuseMBConv(ir::Graph& graph);
+// Returns the number of QMBConv nodes made.
+int FuseQMBConv(ir::Graph& graph);
 
 }  // namespace samq::passes

@@ -149,6 +149,8 @@ Status Session::Impl::Compile() {
     // Same for the integer convolutions of a quantized model (passes/fuse_qconv_gelu).
     if (registry->Find("com.samq", "QConvGelu") && registry->Find("com.samq", "QMatMulGelu"))
       passes::FuseQConvGelu(g);
+    // After FuseQConvGelu: the quantized MBConv is made of QConvGelu nodes.
+    if (options.fuse_mbconv && registry->Find("com.samq", "QMBConv")) passes::FuseQMBConv(g);
     if (options.fuse_resize_crop && registry->Find("com.samq", "ResizeCropResize"))
       passes::FuseResizeCrop(g, opset);
     if (options.fuse_layer_norm_2d && registry->Find("com.samq", "LayerNorm2d")) {
@@ -389,6 +391,12 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
   std::map<std::string, Tensor> result;
   for (size_t i = 0; i < m.outputs.size(); ++i) result[m.outputs[i].name] = slots[m.output_slots[i]];
   return result;
+}
+
+int IntegerOpsRun(const NodeKernelChoice& c) {
+  if (c.kernel.rfind("ref.", 0) == 0) return 0;
+  if (c.op_type == "QMatMul" || c.op_type == "QConv" || c.op_type == "QConvGelu" || c.op_type == "QMatMulGelu") return 1;
+  return c.op_type == "QMBConv" ? 3 : 0;
 }
 
 }  // namespace samq::rt

@@ -70,7 +70,8 @@ struct SessionOptions {
   bool fuse_projected_attention = true;
   // With optimize: 1x1 expand -> depthwise -> 1x1 project chains (TinyViT's MBConv, EfficientViT's)
   // become one com.samq MBConv node that computes them in bands of rows, so the expanded tensors
-  // (64 MiB each on MobileSAM's first stage) are never written out (passes/fuse_mbconv.h).
+  // (64 MiB each on MobileSAM's first stage) are never written out (passes/fuse_mbconv.h); the same
+  // for the quantized block (com.samq QMBConv).
   bool fuse_mbconv = true;
 };
 
@@ -80,6 +81,11 @@ struct NodeKernelChoice {
   std::string kernel;                 // the candidate that accepted
   std::vector<std::string> declined;  // "candidate: reason" for each that declined first
 };
+
+// How many of the model's quantized MatMul/Gemm/Conv nodes the choice runs on an integer kernel
+// (not a reference one): 1 for QMatMul, QConv and their GELU forms, 3 for a QMBConv (three
+// convs), else 0.
+int IntegerOpsRun(const NodeKernelChoice& c);
 
 // Every node whose op the registry lacks, all at once, in one message per node:
 // "node 'x' (Foo, opset 17): op is not supported". Empty when all are supported.

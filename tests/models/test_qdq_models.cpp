@@ -33,13 +33,11 @@ std::unique_ptr<rt::Session> Load(const fs::path& model, int threads = 2, bool f
 }
 
 // Quantized MatMul/Conv nodes that run on a fast (non-reference) kernel: oneDNN's integer ones,
-// the pointwise NCHW GEMM, the depthwise QDQ + float stencil; QConvGelu / QMatMulGelu carry their GELU.
+// the pointwise NCHW GEMM, the depthwise QDQ + float stencil; QConvGelu / QMatMulGelu carry their GELU;
+// a QMBConv is three integer convs.
 int IntegerKernels(const rt::Session& s) {
   int n = 0;
-  for (const auto& c : s.kernel_choices())
-    if ((c.op_type == "QMatMul" || c.op_type == "QConv" || c.op_type == "QConvGelu" || c.op_type == "QMatMulGelu") &&
-        c.kernel.rfind("ref.", 0) != 0)
-      ++n;
+  for (const auto& c : s.kernel_choices()) n += rt::IntegerOpsRun(c);
   return n;
 }
 

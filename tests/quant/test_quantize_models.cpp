@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -151,6 +152,48 @@ void ExpectParity(const std::string& what, const fs::path& model, const std::map
   *samq_out = ours;
 }
 
+// com.samq `op` nodes of the compiled graph; `erf_only`: only those with the erf GELU.
+int CountOps(const rt::Session& s, const std::string& op, bool erf_only = false) {
+  int n = 0;
+  for (const auto& node : s.model().graph.nodes)
+    n += node.op_type == op && node.domain == "com.samq" &&
+         (!erf_only || node.attr_string("approximate", "none") == "none");
+  return n;
+}
+
+// The quantized MBConv blocks (passes/fuse_mbconv's FuseQMBConv): samq's QDQ file leaves the
+// GELUs unquantized, so every block the float encoder fuses into MBConv fuses here too, into
+// QMBConv, as long as its GELU is the erf form (integer GELU fusions take only that one:
+// EfficientViT's tanh-GELU blocks stay three QConv + Gelu pairs); fast.QMBConv repeats the unfused fast kernels' float operations in their order, so
+// the outputs are the same bits as with the fusion off.
+void ExpectQMBConvFusion(const fs::path& float_model, const fs::path& qdq_model,
+                         const std::map<std::string, Tensor>& feeds) {
+  auto session = [](const fs::path& path, bool fuse) -> std::unique_ptr<rt::Session> {
+    auto m = onnx::LoadModel(path);
+    EXPECT_TRUE(m.ok()) << m.status().message();
+    if (!m.ok()) return nullptr;
+    rt::SessionOptions o;
+    o.threads = 2;
+    o.fuse_mbconv = fuse;
+    auto s = rt::Session::Create(std::move(m->model), backends::DefaultRegistry(), o);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? std::move(s.value()) : nullptr;
+  };
+  auto fp32 = session(float_model, true), fused = session(qdq_model, true), plain = session(qdq_model, false);
+  ASSERT_TRUE(fp32 && fused && plain);
+  EXPECT_EQ(CountOps(*fused, "QMBConv"), CountOps(*fp32, "MBConv", /*erf_only=*/true));
+  EXPECT_EQ(CountOps(*plain, "QMBConv"), 0);
+  std::printf("[quant] %s: %d QMBConv nodes\n", qdq_model.string().c_str(), CountOps(*fused, "QMBConv"));
+  if (CountOps(*fused, "QMBConv") == 0) return;
+  auto a = fused->Run(feeds), b = plain->Run(feeds);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const auto& [name, want] : b.value()) {
+    const Tensor& got = a.value().at(name);
+    ASSERT_EQ(want.shape(), got.shape()) << name;
+    EXPECT_EQ(std::memcmp(want.raw(), got.raw(), want.nbytes()), 0) << name << ": fused QMBConv vs unfused";
+  }
+}
+
 struct EncoderCase {
   const char* folder;
   sam::Family family;
@@ -191,6 +234,7 @@ TEST_P(QuantizeEncoder, OrtRunsItAndSamqAgrees) {
   std::map<std::string, Tensor> feeds = {{"image", pre->image}};
   std::map<std::string, Tensor> ours;
   ExpectParity(c.folder, dir / "q.onnx", feeds, c.output, dir, &ours);
+  ExpectQMBConvFusion(fx / "encoder.onnx", dir / "q.onnx", feeds);
   ASSERT_TRUE(ours.count(c.output));
   auto ref = io::ReadNpy(fx / "cases" / (std::string(c.output) + ".npy"));
   ASSERT_TRUE(ref.ok());

@@ -370,7 +370,7 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
                 "Keep the decoder's attention projections separate (A/B timing of "
                 "passes/fuse_projected_attention)");
   cmd->add_flag("--no-fuse-mbconv", args->no_fuse_mbconv,
-                "Keep expand / depthwise / project convs separate (A/B timing of passes/fuse_mbconv)");
+                "Keep expand / depthwise / project convs separate (A/B timing of passes/fuse_mbconv: MBConv and QMBConv)");
   AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunBench(*args); };
 }

@@ -32,11 +32,7 @@ nlohmann::json value_json(const ir::ValueInfo& v) {
 nlohmann::json IntegerKernelSummary(const rt::Session& session) {
   const auto& rep = session.qdq_fold_report();
   int integer = 0;
-  for (const auto& c : session.kernel_choices())
-    if ((c.op_type == "QMatMul" || c.op_type == "QConv" || c.op_type == "QConvGelu" ||
-         c.op_type == "QMatMulGelu") &&
-        c.kernel.rfind("ref.", 0) != 0)
-      ++integer;
+  for (const auto& c : session.kernel_choices()) integer += rt::IntegerOpsRun(c);
   return {{"integer", integer}, {"quantized_ops", rep.quantized_ops}, {"folded", rep.folded},
           {"fused_bias_adds", rep.fused_bias_adds}, {"quant_dequant_pairs", rep.quant_dequant_pairs},
           {"unfolded", rep.unfolded}};

@@ -1,15 +1,11 @@
 // fast.MBConv (com.samq MBConv, see mbconv.h): the block computed in bands of output rows.
 //
-// Each task owns a contiguous band of output rows of one image and walks down it `step` rows at
-// a time. For a step it needs the expanded rows its depthwise windows cover; those it already
-// had from the previous step (the window overlap: K - S rows) move to the front of a small row
-// buffer and only the new rows are expanded, with one sgemm W1 [E x C] . X[:, rows] reading X in
-// place (the rows of one channel are contiguous; channels are H*W apart). Then, per expanded
-// channel: bias + GELU of the new rows, the depthwise stencil of the step's output rows (the
-// shared plane kernel of fast.DepthwiseConv, on the buffer as if it were the plane), GELU. One
-// more sgemm W3 [M x E] . D writes the step's output rows straight into Y, and bias, residual
-// and the last GELU are applied to them while they are in cache. The band's first step also
-// expands the rows above the band (computed twice at band borders: 1-2 rows per band).
+// The band walk (mbconv_bands.h) expands only the rows a step has not got yet, with one sgemm
+// W1 [E x C] . X[:, rows] reading X in place (the rows of one channel are contiguous; channels
+// are H*W apart), then bias + GELU per expanded channel. A step's output rows: per expanded
+// channel the depthwise stencil (the shared plane kernel of fast.DepthwiseConv, on the buffer as
+// if it were the plane) and GELU; one more sgemm W3 [M x E] . D writes the rows straight into Y,
+// and bias, residual and the last GELU are applied to them while they are in cache.
 //
 // sgemm runs single-threaded inside the parallel region (oneDNN does so when called from one).
 // Measured on MobileSAM's first stage: see BENCHMARKS.md.
@@ -22,6 +18,7 @@
 #include "backends/cpu/conv_gelu.h"
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/mbconv.h"
+#include "backends/cpu/mbconv_bands.h"
 #include "backends/reference/conv_geometry.h"
 #include "core/parallel.h"
 
@@ -79,82 +76,42 @@ class FastMBConv final : public rt::Kernel {
     const float* pr = has_r ? ctx.input(kR).data<float>() : nullptr;
     float* py = y.data<float>();
 
-    const int64_t hw = d.h * d.w, ohw = d.oh * d.ow, s = d.stride, k = d.k;
-    // Output rows per step: as many as keep the step's buffers near kStepBytes.
-    const int64_t row_bytes = d.e * (d.w * s + d.ow) * 4;
-    const int64_t step = std::clamp<int64_t>(kStepBytes / std::max<int64_t>(row_bytes, 1) - 1, 1, d.oh);
-    const int64_t cap = (step - 1) * s + k;  // expanded rows one step can need
-    // Bands: enough for every thread, at least 2*step rows each so the recomputed rows stay few.
-    const int64_t threads = num_threads();
-    const int64_t bands = std::clamp<int64_t>((threads + d.n - 1) / d.n, 1, std::max<int64_t>(1, d.oh / (2 * step)));
+    const int64_t hw = d.h * d.w, ohw = d.oh * d.ow, k = d.k;
+    const int64_t step = MBConvStepRows(d, d.e * (d.w * d.stride + d.ow) * 4, kStepBytes);
+    const int64_t cap = MBConvStepCap(d, step);
     const std::vector<float> zeros(static_cast<size_t>(d.w), 0.0f);
-
-    std::vector<Status> errors(static_cast<size_t>(d.n * bands), Status::Ok());
-    parallel_for(d.n * bands, 1, [&](int64_t t0, int64_t t1) {
-      std::vector<float> ex(static_cast<size_t>(d.e * cap * d.w)), dw(static_cast<size_t>(d.e * step * d.ow));
-      for (int64_t t = t0; t < t1; ++t) {
-        const int64_t n = t / bands, band = t % bands;
-        const int64_t o_begin = d.oh * band / bands, o_end = d.oh * (band + 1) / bands;
-        const float* xn = px + n * d.c * hw;
-        float* yn = py + n * d.m * ohw;
-        int64_t buf_lo = 0, buf_rows = 0;  // ex holds expanded input rows [buf_lo, buf_lo + buf_rows)
-        for (int64_t o0 = o_begin; o0 < o_end; o0 += step) {
-          const int64_t rows = std::min(step, o_end - o0);
-          const int64_t first = o0 * s - d.pad_top;  // input row under the first window's top tap
-          const int64_t lo = std::max<int64_t>(0, first);
-          const int64_t hi = std::min<int64_t>(d.h, (o0 + rows - 1) * s - d.pad_top + k);  // exclusive
-          // Keep the rows this step shares with the last one, at the front of each channel.
-          int64_t kept = 0;
-          if (buf_rows > 0 && lo >= buf_lo && lo < buf_lo + buf_rows) {
-            kept = std::min(buf_lo + buf_rows, hi) - lo;
-            if (lo > buf_lo)
-              for (int64_t e = 0; e < d.e; ++e) {
-                float* ch = ex.data() + e * cap * d.w;
-                std::memmove(ch, ch + (lo - buf_lo) * d.w, static_cast<size_t>(kept * d.w) * 4);
-              }
-          }
-          const int64_t fresh = hi - lo - kept;
-          if (fresh > 0) {
-            float* dst = ex.data() + kept * d.w;
-            Status st = Sgemm(d.e, fresh * d.w, d.c, w1, d.c, xn + (lo + kept) * d.w, hw, dst, cap * d.w);
-            if (!st.ok()) {
-              errors[t] = st;
-              return;
-            }
-            for (int64_t e = 0; e < d.e; ++e) {
-              float* p = dst + e * cap * d.w;
-              AddScalar(p, fresh * d.w, b1[e]);
-              GeluInPlace(p, fresh * d.w, tanh_form);
-            }
-          }
-          buf_lo = lo;
-          buf_rows = hi - lo;
-          // Depthwise on the buffer as a plane of buf_rows rows; output row o0 + i reads buffer
-          // row i * s + ki - pad, with pad = lo - first (rows outside the buffer are zero).
-          for (int64_t e = 0; e < d.e; ++e) {
-            float* out = dw.data() + e * rows * d.ow;
-            plane_(ex.data() + e * cap * d.w, buf_rows, d.w, wd + e * k * k, bd[e], lo - first, d.pad_left,
-                   zeros.data(), out, rows, d.ow);
-            GeluInPlace(out, rows * d.ow, tanh_form);
-          }
-          float* yrows = yn + o0 * d.ow;
-          Status st = Sgemm(d.m, rows * d.ow, d.e, w3, d.e, dw.data(), rows * d.ow, yrows, ohw);
-          if (!st.ok()) {
-            errors[t] = st;
-            return;
-          }
-          for (int64_t m = 0; m < d.m; ++m) {
-            float* p = yrows + m * ohw;
-            if (pr) AddScalarAndRow(p, pr + n * d.m * ohw + m * ohw + o0 * d.ow, rows * d.ow, b3[m]);
-            else AddScalar(p, rows * d.ow, b3[m]);
-            if (out_gelu) GeluInPlace(p, rows * d.ow, tanh_form);
-          }
-        }
+    struct Scratch {
+      std::vector<float> dw;
+    };
+    auto expand = [&](Scratch&, int64_t n, int64_t row, int64_t rows, float* dst) -> Status {
+      SAMQ_RETURN_IF_ERROR(Sgemm(d.e, rows * d.w, d.c, w1, d.c, px + n * d.c * hw + row * d.w, hw, dst, cap * d.w));
+      for (int64_t e = 0; e < d.e; ++e) {
+        float* p = dst + e * cap * d.w;
+        AddScalar(p, rows * d.w, b1[e]);
+        GeluInPlace(p, rows * d.w, tanh_form);
       }
-    });
-    for (const auto& st : errors)
-      if (!st.ok()) return st;
-    return Status::Ok();
+      return Status::Ok();
+    };
+    auto finish = [&](Scratch& sc, int64_t n, int64_t o0, int64_t rows, const float* ex, int64_t buf_rows,
+                      int64_t pad_rows) -> Status {
+      sc.dw.resize(static_cast<size_t>(d.e * step * d.ow));
+      for (int64_t e = 0; e < d.e; ++e) {
+        float* out = sc.dw.data() + e * rows * d.ow;
+        plane_(ex + e * cap * d.w, buf_rows, d.w, wd + e * k * k, bd[e], pad_rows, d.pad_left, zeros.data(), out,
+               rows, d.ow);
+        GeluInPlace(out, rows * d.ow, tanh_form);
+      }
+      float* yrows = py + n * d.m * ohw + o0 * d.ow;
+      SAMQ_RETURN_IF_ERROR(Sgemm(d.m, rows * d.ow, d.e, w3, d.e, sc.dw.data(), rows * d.ow, yrows, ohw));
+      for (int64_t m = 0; m < d.m; ++m) {
+        float* p = yrows + m * ohw;
+        if (pr) AddScalarAndRow(p, pr + n * d.m * ohw + m * ohw + o0 * d.ow, rows * d.ow, b3[m]);
+        else AddScalar(p, rows * d.ow, b3[m]);
+        if (out_gelu) GeluInPlace(p, rows * d.ow, tanh_form);
+      }
+      return Status::Ok();
+    };
+    return ForEachMBConvStep<Scratch>(d, step, expand, finish);
   }
 
  private:

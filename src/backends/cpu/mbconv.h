@@ -49,4 +49,8 @@ struct MBConvDims {
 Result<MBConvDims> GetMBConvDims(const ir::Node& node, const Shape& x, const Shape& w1, const Shape& wd,
                                  const Shape& w3);
 
+// Shape inference's last step for MBConv and QMBConv: the float32 output [N, M, OH, OW], after
+// checking the known dims of the residual input (when the node has it) against it.
+Status SetMBConvOutput(rt::InferContext& ctx, const MBConvDims& d, int residual_input);
+
 }  // namespace samq::backends::fast

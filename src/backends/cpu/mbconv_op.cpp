@@ -27,16 +27,7 @@ Status InferMBConv(rt::InferContext& ctx) {
   auto dims = GetMBConvDims(ctx.node(), DimsOf(ctx.input_type(kX), 4), DimsOf(ctx.input_type(kW1), 4),
                             DimsOf(ctx.input_type(kWd), 4), DimsOf(ctx.input_type(kW3), 4));
   if (!dims.ok()) return ctx.Error("{}", dims.status().message());
-  const Shape out{dims->n, dims->m, dims->oh, dims->ow};
-  if (ctx.num_inputs() > kR && ctx.node().has_input(kR) && ctx.input_type(kR).rank_known) {
-    const Shape& r = ctx.input_type(kR).dims;
-    if (r.size() != 4) return ctx.Error("residual has rank {}; expected 4", r.size());
-    for (size_t i = 0; i < 4; ++i)
-      if (r[i] >= 0 && out[i] >= 0 && r[i] != out[i])
-        return ctx.Error("residual {} does not match the output {}", shape_str(r), shape_str(out));
-  }
-  ctx.set_output(0, DType::kFloat32, out);
-  return Status::Ok();
+  return SetMBConvOutput(ctx, *dims, kR);
 }
 
 // Plain convolutions in double, stage by stage (each stage's output rounded to float, as three
@@ -96,6 +87,20 @@ Status RefMBConv(rt::KernelContext& ctx) {
 }
 
 }  // namespace
+
+Status SetMBConvOutput(rt::InferContext& ctx, const MBConvDims& d, int residual_input) {
+  const Shape out{d.n, d.m, d.oh, d.ow};
+  if (ctx.num_inputs() > residual_input && ctx.node().has_input(residual_input) &&
+      ctx.input_type(residual_input).rank_known) {
+    const Shape& r = ctx.input_type(residual_input).dims;
+    if (r.size() != 4) return ctx.Error("residual has rank {}; expected 4", r.size());
+    for (size_t i = 0; i < 4; ++i)
+      if (r[i] >= 0 && out[i] >= 0 && r[i] != out[i])
+        return ctx.Error("residual {} does not match the output {}", shape_str(r), shape_str(out));
+  }
+  ctx.set_output(0, DType::kFloat32, out);
+  return Status::Ok();
+}
 
 Result<MBConvDims> GetMBConvDims(const ir::Node& node, const Shape& x, const Shape& w1, const Shape& wd,
                                  const Shape& w3) {

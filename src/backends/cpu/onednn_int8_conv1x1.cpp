@@ -37,18 +37,6 @@ namespace {
 // Bytes of one column block's working set (int8 activation + int32 output) aimed at L2.
 constexpr int64_t kBlockBytes = 512 * 1024;
 
-bool HasExactInt8Gemm() {
-  switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::avx512_core_vnni:
-    case dnnl::cpu_isa::avx512_core_bf16:
-    case dnnl::cpu_isa::avx512_core_amx:
-    case dnnl::cpu_isa::avx2_vnni:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Built for AVX-512 too (picked at load time): same IEEE arithmetic, identical bits.
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define SAMQ_CONV1X1_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))

@@ -5,6 +5,18 @@
 
 namespace samq::backends::onednn {
 
+bool HasExactInt8Gemm() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core_vnni:
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx:
+    case dnnl::cpu_isa::avx2_vnni:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, bool u8_wanted,
                      QuantParams* p, std::string* why) {
   if (info.input_types[0].dtype != DType::kFloat32) return *why = "input is not float32", false;

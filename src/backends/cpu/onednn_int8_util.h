@@ -39,6 +39,10 @@ void QuantizeActivation(const float* x, int64_t n, float scale, int32_t zero_poi
 void QuantizeActivationToNhwc(const float* x, int64_t n, int64_t c, int64_t hw, float scale,
                               int32_t zero_point, bool u8, void* out);
 
+// Whether oneDNN's integer GEMM (gemm_s8s8s32) accumulates exactly here: with VNNI or AMX;
+// older AVX-512 sums pairs of products in 16 bits, which can saturate.
+bool HasExactInt8Gemm();
+
 // "amx" / "vnni" / the ISA part of an impl_info_str ("brg:avx512_core_amx" -> "amx").
 std::string IsaTag(const std::string& impl_info);
 
