@@ -70,6 +70,9 @@ TEST(QConvGelu, FusedKernelsMatchReference) {
       {{1, 16, 19, 17}, 16, 3, 1, 1, 16, true, true, 77, "fast.qconv_dw_x8s8_qdq_f32_gelu"},
       {{2, 5, 12, 13}, 5, 3, 2, 1, 5, false, false, 0, "fast.qconv_dw_x8s8_qdq_f32_gelu"},
       {{1, 3, 33, 31}, 16, 3, 2, 1, 1, true, true, 0, "onednn.qconv_u8s8_"},  // patch-embed style
+      // batch 2, 20 channels (not a multiple of the 16-wide transpose), 1480 pixels: the NHWC
+      // quantization's pixel blocks (816 at 20 channels) end mid-image
+      {{2, 20, 40, 37}, 8, 3, 1, 1, 1, true, true, 100, "onednn.qconv_u8s8_"},
       {{1, 8, 12, 12}, 8, 3, 1, 1, 1, false, true, 5, "onednn.qconv_s8s8_"}};
   const auto* schema = backends::DefaultRegistry().Find("com.samq", "QConvGelu");
   ASSERT_NE(schema, nullptr);
