@@ -8,6 +8,7 @@
 #include "passes/fold_constants.h"
 #include "passes/fold_qdq_to_integer.h"
 #include "passes/fuse_qconv_gelu.h"
+#include "passes/fuse_requantize.h"
 #include "passes/fuse_conv_gelu.h"
 #include "passes/fuse_gelu.h"
 #include "passes/fuse_channels_last_pool.h"
@@ -184,6 +185,8 @@ Status Session::Impl::Compile() {
       SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, pa_types));
       passes::FuseProjectedAttention(g, pa_types);
     }
+    // After the attention fusions, which match QMatMul patterns with float32 outputs.
+    if (options.fuse_requantize) passes::FuseRequantize(g);
   }
 
   TypeMap types;
@@ -263,7 +266,9 @@ Status Session::Impl::Compile() {
     if (OpMayRunInPlace(n)) cn.inplace_from = cn.release_after;
 
     KernelBuildInfo info{n, opset, in_types, const_inputs, options.precision};
-    NodeKernelChoice choice{n.name, n.op_type, "", {}};
+    NodeKernelChoice choice{n.name, n.op_type, "", {}, ""};
+    if (!in_types.empty() && !n.outputs.empty() && types.count(n.outputs[0]))
+      choice.dtypes = fmt::format("{} -> {}", dtype_name(in_types[0].dtype), dtype_name(types[n.outputs[0]].dtype));
     for (const auto& cand : cn.schema->kernels) {
       bool is_ref = cand.name.rfind("ref.", 0) == 0;
       if (options.reference_kernels_only && !is_ref) continue;

@@ -73,6 +73,9 @@ struct SessionOptions {
   // (64 MiB each on MobileSAM's first stage) are never written out (passes/fuse_mbconv.h); the same
   // for the quantized block (com.samq QMBConv).
   bool fuse_mbconv = true;
+  // With optimize: a QMatMul whose one reader is another QMatMul (MLP fc1 -> fc2) hands it 8-bit
+  // codes instead of float32 (passes/fuse_requantize.h): same arithmetic, a quarter of the bytes.
+  bool fuse_requantize = true;
 };
 
 struct NodeKernelChoice {
@@ -80,6 +83,7 @@ struct NodeKernelChoice {
   std::string op_type;
   std::string kernel;                 // the candidate that accepted
   std::vector<std::string> declined;  // "candidate: reason" for each that declined first
+  std::string dtypes;                 // "float32 -> uint8": element types of input 0 and output 0
 };
 
 // How many of the model's quantized MatMul/Gemm/Conv nodes the choice runs on an integer kernel

@@ -39,6 +39,24 @@ inline Tensor Random(Shape s, uint32_t seed, float scale = 1.0f) {
   return t;
 }
 
+// Uniform int8 values in [-127, 127] from a fixed seed (quantized weights).
+inline Tensor RandomInt8(Shape s, uint32_t seed) {
+  Tensor t = Tensor::Zeros(DType::kInt8, std::move(s));
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> dist(-127, 127);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<int8_t>()[i] = static_cast<int8_t>(dist(gen));
+  return t;
+}
+
+// The candidate of com.samq `op` whose name starts with `prefix` ("onednn.qmatmul_u8s8_"); "" if none.
+inline std::string CandidateName(const std::string& op, const std::string& prefix) {
+  const auto* s = backends::DefaultRegistry().Find("com.samq", op);
+  if (s)
+    for (const auto& k : s->kernels)
+      if (k.name.rfind(prefix, 0) == 0) return k.name;
+  return "";
+}
+
 // A rel-pos table [g, kt, d] as the attention kernels take it (inputs 6, 7): random rows, or
 // (`toeplitz`) SAM's get_rel_pos form table[x][k] = base[x - k + kt - 1] from a random base,
 // which the fast kernels compute through base itself.

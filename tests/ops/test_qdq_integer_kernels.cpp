@@ -12,14 +12,6 @@
 namespace samq::testing::linalg {
 namespace {
 
-// The candidate of `op` whose name starts with `prefix` ("onednn.qmatmul_u8s8_").
-std::string CandidateName(const std::string& op, const std::string& prefix) {
-  const auto* s = backends::DefaultRegistry().Find("com.samq", op);
-  if (s)
-    for (const auto& k : s->kernels)
-      if (k.name.rfind(prefix, 0) == 0) return k.name;
-  return "";
-}
 
 ir::Node QNode(const std::string& op, bool bias, std::vector<ir::Attribute> attrs = {}) {
   ir::Node n = MakeNode(op, bias ? 6 : 5, std::move(attrs));
@@ -27,13 +19,6 @@ ir::Node QNode(const std::string& op, bool bias, std::vector<ir::Attribute> attr
   return n;
 }
 
-Tensor RandomInt8(Shape s, uint32_t seed) {
-  Tensor t = Tensor::Zeros(DType::kInt8, std::move(s));
-  std::mt19937 gen(seed);
-  std::uniform_int_distribution<int> dist(-127, 127);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<int8_t>()[i] = static_cast<int8_t>(dist(gen));
-  return t;
-}
 
 Tensor Uniform(Shape s, uint32_t seed, float lo, float hi) {
   Tensor t = Tensor::Zeros(DType::kFloat32, std::move(s));

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "backends/registry.h"
@@ -18,6 +19,7 @@
 #include "runtime/session.h"
 #include "sam/family.h"
 #include "sam/preprocess.h"
+#include "support/compare.h"
 #include "support/fixtures.h"
 #include "support/run_cli.h"
 
@@ -161,6 +163,19 @@ int CountOps(const rt::Session& s, const std::string& op, bool erf_only = false)
   return n;
 }
 
+// A 2-thread session on `path` with `set` applied to the options (null, failing the test, on error).
+std::unique_ptr<rt::Session> SessionOn(const fs::path& path, const std::function<void(rt::SessionOptions&)>& set) {
+  auto m = onnx::LoadModel(path);
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  if (!m.ok()) return nullptr;
+  rt::SessionOptions o;
+  o.threads = 2;
+  set(o);
+  auto s = rt::Session::Create(std::move(m->model), backends::DefaultRegistry(), o);
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  return s.ok() ? std::move(s.value()) : nullptr;
+}
+
 // The quantized MBConv blocks (passes/fuse_mbconv's FuseQMBConv): samq's QDQ file leaves the
 // GELUs unquantized, so every block the float encoder fuses into MBConv fuses here too, into
 // QMBConv, as long as its GELU is the erf form (integer GELU fusions take only that one:
@@ -168,16 +183,8 @@ int CountOps(const rt::Session& s, const std::string& op, bool erf_only = false)
 // the outputs are the same bits as with the fusion off.
 void ExpectQMBConvFusion(const fs::path& float_model, const fs::path& qdq_model,
                          const std::map<std::string, Tensor>& feeds) {
-  auto session = [](const fs::path& path, bool fuse) -> std::unique_ptr<rt::Session> {
-    auto m = onnx::LoadModel(path);
-    EXPECT_TRUE(m.ok()) << m.status().message();
-    if (!m.ok()) return nullptr;
-    rt::SessionOptions o;
-    o.threads = 2;
-    o.fuse_mbconv = fuse;
-    auto s = rt::Session::Create(std::move(m->model), backends::DefaultRegistry(), o);
-    EXPECT_TRUE(s.ok()) << s.status().message();
-    return s.ok() ? std::move(s.value()) : nullptr;
+  auto session = [](const fs::path& path, bool fuse) {
+    return SessionOn(path, [fuse](rt::SessionOptions& o) { o.fuse_mbconv = fuse; });
   };
   auto fp32 = session(float_model, true), fused = session(qdq_model, true), plain = session(qdq_model, false);
   ASSERT_TRUE(fp32 && fused && plain);
@@ -191,6 +198,41 @@ void ExpectQMBConvFusion(const fs::path& float_model, const fs::path& qdq_model,
     const Tensor& got = a.value().at(name);
     ASSERT_EQ(want.shape(), got.shape()) << name;
     EXPECT_EQ(std::memcmp(want.raw(), got.raw(), want.nbytes()), 0) << name << ": fused QMBConv vs unfused";
+  }
+}
+
+// passes/fuse_requantize: every QMatMulGelu (an MLP's fc1) feeds its fc2 codes instead of
+// float32. The reference kernels give the same bits either way (tests/ops/test_qmatmul_requantize);
+// the oneDNN epilogue may flip a rare code at a rounding tie, so the outputs agree closely.
+void ExpectRequantizeFusion(const fs::path& qdq_model, const std::map<std::string, Tensor>& feeds) {
+  auto session = [&](bool fuse) {
+    return SessionOn(qdq_model, [fuse](rt::SessionOptions& o) { o.fuse_requantize = fuse; });
+  };
+  auto requantizing = [](const rt::Session& s) {
+    int n = 0;
+    for (const auto& node : s.model().graph.nodes)
+      n += node.domain == "com.samq" && (node.op_type == "QMatMul" || node.op_type == "QMatMulGelu") &&
+           node.has_input(7);
+    return n;
+  };
+  auto fused = session(true), plain = session(false);
+  ASSERT_TRUE(fused && plain);
+  EXPECT_GE(requantizing(*fused), CountOps(*fused, "QMatMulGelu"));
+  EXPECT_EQ(requantizing(*plain), 0);
+  std::printf("[quant] %s: %d QMatMuls hand codes on\n", qdq_model.string().c_str(), requantizing(*fused));
+  // The per-node report (inspect --kernels) says so: every fc1 writes 8-bit codes.
+  for (const auto& c : fused->kernel_choices())
+    if (c.op_type == "QMatMulGelu")
+      EXPECT_TRUE(c.dtypes.ends_with("-> uint8") || c.dtypes.ends_with("-> int8")) << c.node << ": " << c.dtypes;
+  if (requantizing(*fused) == 0) return;
+  auto a = fused->Run(feeds), b = plain->Run(feeds);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const auto& [name, want] : b.value()) {
+    const Agreement agree = Compare(want, a.value().at(name));
+    EXPECT_GT(agree.cosine, 0.9999) << name << ": requantized MLPs vs float32 hand-over";
+    std::printf("[quant]   %s: requantized vs float hand-over: cosine %.6f, max |diff| %g, %lld values differ\n",
+                name.c_str(), agree.cosine, agree.max_abs,
+                static_cast<long long>(testing::CountDiffering(want, a.value().at(name))));
   }
 }
 
@@ -235,6 +277,7 @@ TEST_P(QuantizeEncoder, OrtRunsItAndSamqAgrees) {
   std::map<std::string, Tensor> ours;
   ExpectParity(c.folder, dir / "q.onnx", feeds, c.output, dir, &ours);
   ExpectQMBConvFusion(fx / "encoder.onnx", dir / "q.onnx", feeds);
+  ExpectRequantizeFusion(dir / "q.onnx", feeds);
   ASSERT_TRUE(ours.count(c.output));
   auto ref = io::ReadNpy(fx / "cases" / (std::string(c.output) + ".npy"));
   ASSERT_TRUE(ref.ok());

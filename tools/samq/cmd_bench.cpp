@@ -55,6 +55,7 @@ struct BenchArgs {
   bool no_fuse_matmul_bias = false;
   bool no_fuse_projected_attention = false;
   bool no_fuse_mbconv = false;
+  bool no_fuse_requantize = false;
   bool no_fuse_channels_last_pool = false;
   bool no_integer_attention = false;
   std::string precision = "fp32";
@@ -253,6 +254,7 @@ Status RunBench(const BenchArgs& a) {
   so.fuse_matmul_bias = !a.no_fuse_matmul_bias;
   so.fuse_projected_attention = !a.no_fuse_projected_attention;
   so.fuse_mbconv = !a.no_fuse_mbconv;
+  so.fuse_requantize = !a.no_fuse_requantize;
   so.fuse_channels_last_pool = !a.no_fuse_channels_last_pool;
   so.integer_attention = !a.no_integer_attention;
   SAMQ_ASSIGN_OR_RETURN(auto session,
@@ -352,7 +354,7 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_flag("--profile", args->profile,
                 "Time every node during the timed runs; print the top ops and nodes");
   cmd->add_option("--profile-top", args->profile_top, "Rows in each profile table (default 15)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1000000));
   cmd->add_flag("--json", args->json, "Print one JSON object on stdout");
   cmd->add_flag("--no-fuse-attention", args->no_fuse_attention,
                 "Keep attention unfused (A/B timing of passes/fuse_sam_attention)");
@@ -371,6 +373,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
                 "passes/fuse_projected_attention)");
   cmd->add_flag("--no-fuse-mbconv", args->no_fuse_mbconv,
                 "Keep expand / depthwise / project convs separate (A/B timing of passes/fuse_mbconv: MBConv and QMBConv)");
+  cmd->add_flag("--no-fuse-requantize", args->no_fuse_requantize,
+                "Quantized MLPs: fc1 hands fc2 float32, not codes (A/B timing of passes/fuse_requantize)");
   AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunBench(*args); };
 }

@@ -88,7 +88,8 @@ Status RunInspect(const InspectArgs& a) {
     SAMQ_ASSIGN_OR_RETURN(auto session, rt::Session::Create(m, backends::DefaultRegistry()));
     nlohmann::json ks = nlohmann::json::array();
     for (const auto& c : session->kernel_choices())
-      ks.push_back({{"node", c.node}, {"op", c.op_type}, {"kernel", c.kernel}, {"declined", c.declined}});
+      ks.push_back({{"node", c.node}, {"op", c.op_type}, {"kernel", c.kernel}, {"dtypes", c.dtypes},
+                    {"declined", c.declined}});
     j["kernels"] = ks;
     j["integer_kernels"] = IntegerKernelSummary(*session);
   }
@@ -127,7 +128,9 @@ Status RunInspect(const InspectArgs& a) {
     std::cout << "kernels:\n";
     for (const auto& k : j["kernels"]) {
       std::cout << "  " << k["node"].get<std::string>() << " (" << k["op"].get<std::string>()
-                << "): " << k["kernel"].get<std::string>() << "\n";
+                << "): " << k["kernel"].get<std::string>();
+      if (!k["dtypes"].get<std::string>().empty()) std::cout << "  [" << k["dtypes"].get<std::string>() << "]";
+      std::cout << "\n";
       for (const auto& d : k["declined"]) std::cout << "      declined " << d.get<std::string>() << "\n";
     }
     const auto& q = j["integer_kernels"];

@@ -22,8 +22,7 @@ bool HasExactInt8Gemm() {
 }
 
 bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, bool u8_wanted,
-                     QuantParams* p, std::string* why) {
-  if (info.input_types[0].dtype != DType::kFloat32) return *why = "input is not float32", false;
+                     QuantParams* p, std::string* why, bool codes_ok) {
   auto c = [&](int i) -> const Tensor* {
     return i < static_cast<int>(info.const_inputs.size()) ? info.const_inputs[i] : nullptr;
   };
@@ -33,6 +32,21 @@ bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, boo
     return *why = "activation scale/zero point are not float32/8-bit scalars", false;
   if (xz->dtype() != (u8_wanted ? DType::kUInt8 : DType::kInt8))
     return *why = "activation is " + std::string(dtype_name(xz->dtype())), false;
+  const DType x_type = info.input_types[0].dtype;
+  p->x_codes = x_type == xz->dtype();
+  if (x_type != DType::kFloat32 && !(codes_ok && p->x_codes))
+    return *why = "input is " + std::string(dtype_name(x_type)) + ", not float32", false;
+  p->requantize = info.node.has_input(7);
+  if (p->requantize) {
+    const Tensor *ys = c(6), *yz = c(7);
+    if (!codes_ok) return *why = "output requantization is QMatMul's only", false;
+    if (!ys || !yz || ys->numel() != 1 || yz->numel() != 1 || ys->dtype() != DType::kFloat32 ||
+        (yz->dtype() != DType::kUInt8 && yz->dtype() != DType::kInt8))
+      return *why = "output scale/zero point are not constant float32/8-bit scalars", false;
+    p->y_scale = ys->data<float>()[0];
+    p->y_u8 = yz->dtype() == DType::kUInt8;
+    p->y_zero_point = p->y_u8 ? yz->data<uint8_t>()[0] : yz->data<int8_t>()[0];
+  }
   if (w->dtype() != DType::kInt8 || ws->dtype() != DType::kFloat32) return *why = "weights are not int8", false;
   const int64_t channels = w->dim(channels_axis);
   if (ws->numel() != 1 && ws->numel() != channels) return *why = "weight scale size", false;
@@ -133,6 +147,12 @@ dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::des
   if (!p.bias.empty()) po.append_binary(dnnl::algorithm::binary_add, bias_desc);
   // The GELU after the bias, on the float result in registers (QMatMulGelu: MLP fc1 -> GELU).
   if (p.gelu) po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+  if (p.requantize) {
+    po.append_binary(dnnl::algorithm::binary_div, dnnl::memory::desc({1, 1}, dnnl::memory::data_type::f32,
+                                                                     dnnl::memory::dims{1, 1}));
+    po.append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);
+    if (p.y_zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {DNNL_RUNTIME_S32_VAL});
+  }
   if (po.len() > 0) attr.set_post_ops(po);
   return attr;
 }

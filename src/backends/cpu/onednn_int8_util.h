@@ -28,10 +28,19 @@ struct QuantParams {
   std::vector<float> out_scales;  // s_x * s_w[c], one per output channel (or 1)
   std::vector<float> bias;        // empty when the node has none
   bool gelu = false;              // com.samq QMatMulGelu: erf GELU as the last post-op
+  // passes/fuse_requantize: x arrives as its 8-bit codes already, and/or the result leaves as
+  // QuantizeLinear(y, y_scale, y_zero_point) codes (uint8 when y_u8, else int8).
+  bool x_codes = false;
+  bool requantize = false;
+  float y_scale = 1.f;
+  int32_t y_zero_point = 0;
+  bool y_u8 = true;
 };
 // `channels`: the output channels (N of [K,N], M of OIHW); `u8_wanted` picks the candidate.
+// `codes_ok`: the op may take 8-bit codes as x and requantize its output (QMatMul); otherwise
+// those nodes are declined.
 bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, bool u8_wanted,
-                     QuantParams* p, std::string* why);
+                     QuantParams* p, std::string* why, bool codes_ok = false);
 
 // QuantizeLinear of float32 `x` (n values) into uint8/int8 `out` (per-tensor), threads in parallel.
 void QuantizeActivation(const float* x, int64_t n, float scale, int32_t zero_point, bool u8, void* out);
@@ -46,13 +55,19 @@ bool HasExactInt8Gemm();
 // "amx" / "vnni" / the ISA part of an impl_info_str ("brg:avx512_core_amx" -> "amx").
 std::string IsaTag(const std::string& impl_info);
 
-// oneDNN's data type of a quantized activation.
+// samq's and oneDNN's data type of a quantized activation.
+inline DType ActDType(bool u8) { return u8 ? DType::kUInt8 : DType::kInt8; }
 inline dnnl::memory::data_type ActType(bool u8) {
   return u8 ? dnnl::memory::data_type::u8 : dnnl::memory::data_type::s8;
 }
 
 // Output scales (per channel when there is more than one), the source zero point, the bias
-// as a binary-add post-op with `bias_desc` (only when has_bias), then GELU (erf) when p.gelu.
+// as a binary-add post-op with `bias_desc` (only when has_bias), then GELU (erf) when p.gelu;
+// when p.requantize: division by y_scale (a binary post-op with a one-value f32 tensor, so the
+// quotient is the one QuantizeLinear computes), round half to even, then the destination zero
+// point (an integer added to an integer: exact) and saturation by oneDNN's conversion.
 dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::desc& bias_desc);
+// The post-op index of the y_scale divisor (after the bias and the GELU, when there are).
+inline int RequantDivisorPostOp(const QuantParams& p) { return (p.bias.empty() ? 0 : 1) + (p.gelu ? 1 : 0); }
 
 }  // namespace samq::backends::onednn

@@ -48,7 +48,6 @@ rt::KernelCandidate ThenGelu(const rt::KernelCandidate& conv, bool exact, std::s
 }  // namespace
 
 rt::KernelCandidate RefQConvGeluCandidate() { return ThenGelu(RefQConvCandidate(), true, "ref.QConvGelu"); }
-rt::KernelCandidate RefQMatMulGeluCandidate() { return ThenGelu(RefQMatMulCandidate(), true, "ref.QMatMulGelu"); }
 
 void AddQConvGeluOp(rt::OpRegistry& r) {
   const rt::OpSchema* qconv = r.Find("com.samq", "QConv");

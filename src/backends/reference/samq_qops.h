@@ -7,6 +7,9 @@
 namespace samq::backends {
 
 rt::KernelCandidate RefQMatMulCandidate();
+// ref.QMatMulGelu: ref.QMatMul with GELU in double with libm (the oracle of the fused kernels)
+// before the optional output QuantizeLinear.
+rt::KernelCandidate RefQMatMulGeluCandidate();
 rt::KernelCandidate RefQConvCandidate();
 
 }  // namespace samq::backends
