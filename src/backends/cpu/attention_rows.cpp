@@ -45,6 +45,27 @@ __attribute__((always_inline)) inline void ExpShifted16(float* p, float mx, V16*
   *sum += e;
 }
 
+// The max / sum of a vector's 16 lanes by halving (4 shuffle + op steps) instead of 15 scalar
+// steps in a chain: on SAM's 49-key windows a row is only 4 vectors, and the two sequential
+// reductions cost as much as its exp pass. Through pointers, as ExpShifted16.
+__attribute__((always_inline)) inline float LaneMax(const V16* pv) {
+  V16 v = *pv;
+  v = v > __builtin_shuffle(v, I16{8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7}) ? v
+      : __builtin_shuffle(v, I16{8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
+  v = v > __builtin_shuffle(v, I16{4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11}) ? v
+      : __builtin_shuffle(v, I16{4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11});
+  v = v > __builtin_shuffle(v, I16{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13}) ? v
+      : __builtin_shuffle(v, I16{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13});
+  return std::max(v[0], v[1]);
+}
+__attribute__((always_inline)) inline float LaneSum(const V16* pv) {
+  V16 v = *pv;
+  v += __builtin_shuffle(v, I16{8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
+  v += __builtin_shuffle(v, I16{4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11});
+  v += __builtin_shuffle(v, I16{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13});
+  return v[0] + v[1];
+}
+
 // out[0 .. 16*NV) = sum_c q[c] * panel[c * ldp + 0 .. 16*NV): one query row's decomposed terms
 // from a transposed table. Two accumulator sets (even and odd c) halve the FMA dependency chain,
 // which with NV = 1 (14 x 14 windows) would otherwise set the pace.
@@ -104,19 +125,44 @@ __attribute__((always_inline)) inline void LoadScores(const float* s, const Inte
   }
 }
 
-// The first pass over a row: scale, decomposed bias, padding keys to -inf and the row's max in
-// one go, for the two layouts that fill whole vectors: tables of at most 16 (lane permutes, SAM's
-// 14 x 14 windows) and KW a multiple of 16 (SAM's 64 x 64 global grid). Returns false (row not
-// touched) for the others.
+// The first pass over a row: scale, bias, padding keys to -inf and the row's max in one go, for
+// a full bias row alone and for the two decomposed layouts that fill whole vectors: tables of at
+// most 16 (lane permutes, SAM's 14 x 14 windows) and KW a multiple of 16 (SAM's 64 x 64 global
+// grid). Returns false (row not touched) for the others.
 template <bool kInts>
 __attribute__((always_inline)) inline bool ScaleBiasMaxFused(float* s, int64_t nk, int64_t nkp, float scale,
                                                              const float* rh, int64_t kh, const float* rw,
-                                                             int64_t kw, const SmallRelIndex* small,
+                                                             int64_t kw, const float* bias, const SmallRelIndex* small,
                                                              const IntegerScores* ints, float* row_max) {
   constexpr int64_t L = kTileLanes;
   if constexpr (kInts) scale *= ints->mult;  // one product per score
   V16 vmax = V16{} - std::numeric_limits<float>::infinity();
-  if (small) {
+  if (bias) {  // a full bias row of nk values (TinyViT's attention biases): no tables
+    const V16 padding = V16{} - std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < nkp; j += L) {
+      V16 v, b;
+      LoadScores<kInts>(s, ints, j, &v);
+      if (j + L <= nk) {
+        b = *reinterpret_cast<const V16*>(bias + j);
+        v = v * scale + b;
+      } else {  // the last vector: the bias row ends at nk, keys past it are padding
+        const I16 lane = I16{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15} + static_cast<int32_t>(j);
+        if (nk >= L) {
+          // The row's last 16 values, rotated so value j lands in lane 0 (filling lanes one by one
+          // would store single floats and reload the vector: a stalled store forwarding).
+          const V16 tail = *reinterpret_cast<const V16*>(bias + nk - L);
+          b = __builtin_shuffle(tail, (lane - static_cast<int32_t>(nk - L)) & static_cast<int32_t>(L - 1));
+        } else {
+          b = V16{};
+          for (int64_t l = 0; l < nk - j; ++l) b[l] = bias[j + l];
+        }
+        v = v * scale + b;
+        v = lane < static_cast<int32_t>(nk) ? v : padding;
+      }
+      *reinterpret_cast<V16*>(s + j) = v;
+      vmax = v > vmax ? v : vmax;
+    }
+  } else if (small) {
     V16 th = {}, tw = {};
     for (int64_t a = 0; a < kh; ++a) th[a] = rh[a];
     for (int64_t x = 0; x < kw; ++x) tw[x] = rw[x];
@@ -149,9 +195,7 @@ __attribute__((always_inline)) inline bool ScaleBiasMaxFused(float* s, int64_t n
   } else {
     return false;
   }
-  float mx = vmax[0];
-  for (int64_t l = 1; l < L; ++l) mx = std::max(mx, vmax[l]);
-  *row_max = mx;
+  *row_max = LaneMax(&vmax);
   return true;
 }
 
@@ -162,9 +206,10 @@ SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, con
                              const IntegerScores* ints) {
   constexpr int64_t L = kTileLanes;
   float mx = 0.0f;
-  const bool fused = rh && !bias &&
-                     (ints ? ScaleBiasMaxFused<true>(s, nk, nkp, scale, rh, kh, rw, kw, small, ints, &mx)
-                           : ScaleBiasMaxFused<false>(s, nk, nkp, scale, rh, kh, rw, kw, small, ints, &mx));
+  // Decomposed bias only, or full bias only (neither, or both: the general passes below).
+  const bool one_bias = (rh != nullptr) != (bias != nullptr);
+  const bool fused = one_bias && (ints ? ScaleBiasMaxFused<true>(s, nk, nkp, scale, rh, kh, rw, kw, bias, small, ints, &mx)
+                                       : ScaleBiasMaxFused<false>(s, nk, nkp, scale, rh, kh, rw, kw, bias, small, ints, &mx));
   if (!fused) {
     if (ints) {
       int32_t* acc = reinterpret_cast<int32_t*>(s);
@@ -192,14 +237,11 @@ SAMQ_CLONES float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, con
       const V16 v = *reinterpret_cast<const V16*>(s + j);
       vmax = v > vmax ? v : vmax;
     }
-    mx = vmax[0];
-    for (int64_t l = 1; l < L; ++l) mx = std::max(mx, vmax[l]);
+    mx = LaneMax(&vmax);
   }
   V16 vsum = {};
   for (int64_t j = 0; j < nkp; j += L) ExpShifted16(s + j, mx, &vsum);
-  float sum = 0.0f;
-  for (int64_t l = 0; l < L; ++l) sum += vsum[l];
-  return 1.0f / sum;
+  return 1.0f / LaneSum(&vsum);
 }
 
 std::optional<RelPosTerms::Toeplitz> RelPosTerms::FindToeplitz(const float* t, int64_t g, int64_t kt, int64_t d) {

@@ -50,7 +50,8 @@ struct IntegerScores {
 // floats: the padding keys are set to -inf, so whole vectors cover the row (their exp, about
 // 1e-38 after the clamp, cannot change a sum that is at least 1). With `ints` the row holds the
 // integer kernel's int32 sums, converted in the same pass. SAM's two layouts (14 x 14 windows,
-// the 64 x 64 grid) take two passes over the row (scores and max, exp and sum); the others four.
+// the 64 x 64 grid) and a full bias row alone (TinyViT's 7 x 7 windows) take two passes over the
+// row (scores and max, exp and sum); the others four.
 float BiasExpRow(float* s, int64_t nk, int64_t nkp, float scale, const float* rh, int64_t kh, const float* rw,
                  int64_t kw, const float* bias, const SmallRelIndex* small, const IntegerScores* ints = nullptr);
 
