@@ -29,6 +29,7 @@
 #include "backends/cpu/mbconv_bands.h"
 #include "backends/cpu/onednn_int8_util.h"
 #include "backends/cpu/qmbconv.h"
+#include "backends/cpu/quantize_bytes.h"
 #include "backends/reference/conv_geometry.h"
 #include "core/quantize_math.h"
 
@@ -92,8 +93,14 @@ Status IntegerGemm(const PointwiseStage& st, int64_t cols, const int8_t* q, int3
   return Status::Ok();
 }
 
-SAMQ_CLONES void QuantizeShiftedRow(const float* x, int64_t n, ActQuant q, int8_t* out) {
+SAMQ_CLONES void QuantizeShiftedRowPortable(const float* x, int64_t n, ActQuant q, int8_t* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = static_cast<int8_t>(QuantizeToFloat(x[i], q.scale, q.zp, q.lo, q.hi) - q.shift);
+}
+
+void QuantizeShiftedRow(const float* x, int64_t n, ActQuant q, int8_t* out) {
+  if (!cpu::QuantizeBytesAvx512(x, n, q.scale, static_cast<int32_t>(q.zp), static_cast<int32_t>(q.lo),
+                                static_cast<int32_t>(q.hi), static_cast<int32_t>(q.shift), out))
+    QuantizeShiftedRowPortable(x, n, q, out);
 }
 
 // In place: int32 acc -> GELU(acc * scale + bias) -> QuantizeLinear -> DequantizeLinear with `next`.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backends/cpu/fast_kernels.h"
+#include "backends/cpu/quantize_bytes.h"
 #include "core/parallel.h"
 #include "core/quantize_math.h"
 
@@ -85,10 +86,15 @@ SAMQ_QUANT_CLONES static void QuantizeRangeS8(const float* x, int64_t b, int64_t
   QuantizeRange(x, b, e, s, zp, o);
 }
 
+void QuantizeSpan(const float* x, int64_t n, float scale, int32_t zero_point, bool u8, void* out) {
+  if (cpu::QuantizeBytesAvx512(x, n, scale, zero_point, u8 ? 0 : -128, u8 ? 255 : 127, 0, out)) return;
+  if (u8) QuantizeRangeU8(x, 0, n, scale, zero_point, static_cast<uint8_t*>(out));
+  else QuantizeRangeS8(x, 0, n, scale, zero_point, static_cast<int8_t*>(out));
+}
+
 void QuantizeActivation(const float* x, int64_t n, float scale, int32_t zero_point, bool u8, void* out) {
   parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
-    if (u8) QuantizeRangeU8(x, b, e, scale, zero_point, static_cast<uint8_t*>(out));
-    else QuantizeRangeS8(x, b, e, scale, zero_point, static_cast<int8_t*>(out));
+    QuantizeSpan(x + b, e - b, scale, zero_point, u8, static_cast<uint8_t*>(out) + b);
   });
 }
 

@@ -44,6 +44,8 @@ bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, boo
 
 // QuantizeLinear of float32 `x` (n values) into uint8/int8 `out` (per-tensor), threads in parallel.
 void QuantizeActivation(const float* x, int64_t n, float scale, int32_t zero_point, bool u8, void* out);
+// The same on the calling thread (inside a caller's parallel loop).
+void QuantizeSpan(const float* x, int64_t n, float scale, int32_t zero_point, bool u8, void* out);
 // Same, reading NCHW and writing NHWC (what oneDNN's integer convolutions want).
 void QuantizeActivationToNhwc(const float* x, int64_t n, int64_t c, int64_t hw, float scale,
                               int32_t zero_point, bool u8, void* out);
