@@ -34,7 +34,7 @@ constexpr float kExp2C0 = 1.0000001192092896f, kExp2C1 = 0.6931469440460205f, kE
 __attribute__((always_inline)) inline void ExpShifted16(float* p, float mx, V16* sum) {
   const V16 lowest = V16{} + kExpLowest;
   V16 x = *reinterpret_cast<const V16*>(p) - mx;
-  x = x < lowest ? lowest : x;
+  x = lowest > x ? lowest : x;  // x86's max form (NaN -> x): one instruction
   const V16 t = x * kExpLog2e + kExpMagic;
   const V16 n = t - kExpMagic;
   const V16 f = x * kExpLog2e - n;

@@ -43,23 +43,23 @@ using OperandQuant = AttentionDims::OperandQuant;
 int32_t ToUnsigned(const OperandQuant& q) { return q.u8 ? 0 : 128; }
 int32_t ToSigned(const OperandQuant& q) { return q.u8 ? -128 : 0; }
 
-// out[j] = Quantize(x[j * stride] * mul) + offset, j < n; returns the sum of out. The offset makes
-// the codes fit the byte type T.
+// out[j] = Quantize(x[j * stride]) + offset, j < n; returns the sum of out. The offset makes the
+// codes fit the byte type T.
 template <typename T>
-SAMQ_CLONES int32_t QuantizeRow(const float* x, int64_t stride, int64_t n, float mul, const OperandQuant& q,
-                                int32_t offset, T* out) {
+SAMQ_CLONES int32_t QuantizeRow(const float* x, int64_t stride, int64_t n, const OperandQuant& q, int32_t offset,
+                                T* out) {
   const float s = q.scale, z = q.zero_point, lo = q.qmin, hi = q.qmax, off = static_cast<float>(offset);
   int32_t sum = 0;
   if (stride == 1) {  // the same loop, which GCC vectorizes once the stride is known
     for (int64_t j = 0; j < n; ++j) {
-      const int32_t code = static_cast<int32_t>(QuantizeToFloat(x[j] * mul, s, z, lo, hi) + off);
+      const int32_t code = static_cast<int32_t>(QuantizeToFloat(x[j], s, z, lo, hi) + off);
       out[j] = static_cast<T>(code);
       sum += code;
     }
     return sum;
   }
   for (int64_t j = 0; j < n; ++j) {
-    const int32_t code = static_cast<int32_t>(QuantizeToFloat(x[j * stride] * mul, s, z, lo, hi) + off);
+    const int32_t code = static_cast<int32_t>(QuantizeToFloat(x[j * stride], s, z, lo, hi) + off);
     out[j] = static_cast<T>(code);
     sum += code;
   }
@@ -87,8 +87,10 @@ SAMQ_CLONES int32_t QuantizeProbRow(const float* p, int64_t n, float m, const Op
   int64_t j = 0;
   for (; j + 16 <= n; j += 16) {
     V16 t = *reinterpret_cast<const V16*>(p + j) * m + kMagic;
-    t = t >= lo ? t : lo;
-    t = t <= hi ? t : hi;
+    // Written as x86's max/min (a > b ? a : b, NaN -> b): one instruction each, not compare and
+    // blend; NaN still lands on lo.
+    t = t > lo ? t : lo;
+    t = hi < t ? hi : t;
     const I16 code = (I16)t + shift;  // a same-size vector cast reinterprets the bits
     vsum += code;
     *reinterpret_cast<U8x16*>(out + j) = __builtin_convertvector(code, U8x16);
@@ -124,8 +126,22 @@ SAMQ_CLONES void OutputRow(const int32_t* acc, const int32_t* col, int32_t row_t
 struct PackedOperand {
   std::vector<int8_t> codes;
   std::vector<int32_t> col_sum;
-  std::vector<int8_t> line;  // one quantized line, reused
+  std::vector<int8_t> lines;  // quantized lines, reused
 };
+
+// Interleaves four lines of n codes into dst[4 * j + t] = line t[j] and adds them to col_sum:
+// one depth group of the packed layout (GCC vectorizes it; byte by byte it cost as much as the
+// quantizing).
+SAMQ_CLONES void InterleaveGroup(const int8_t* l0, const int8_t* l1, const int8_t* l2, const int8_t* l3, int64_t n,
+                                 int8_t* dst, int32_t* col_sum) {
+  for (int64_t j = 0; j < n; ++j) {
+    dst[4 * j] = l0[j];
+    dst[4 * j + 1] = l1[j];
+    dst[4 * j + 2] = l2[j];
+    dst[4 * j + 3] = l3[j];
+    col_sum[j] += static_cast<int32_t>(l0[j]) + l1[j] + l2[j] + l3[j];
+  }
+}
 
 // Packs `depth` x `cols` elements, element (c, j) at src[c * dstride + j * jstride], into
 // [ceil(depth / 4)][ld][4] (ld >= cols, a multiple of 16). Lines are quantized along whichever
@@ -138,21 +154,25 @@ void PackOperand(const float* src, int64_t depth, int64_t dstride, int64_t cols,
   out->col_sum.assign(static_cast<size_t>(ld), 0);
   const int32_t off = ToSigned(q);
   if (dstride == 1 && jstride != 1) {  // one column (all its depths) at a time
-    out->line.assign(static_cast<size_t>(groups * 4), 0);  // the depth tail stays zero
+    out->lines.assign(static_cast<size_t>(groups * 4), 0);  // the depth tail stays zero
+    int8_t* line = out->lines.data();
     for (int64_t j = 0; j < cols; ++j) {
-      out->col_sum[j] = QuantizeRow<int8_t>(src + j * jstride, 1, depth, 1.0f, q, off, out->line.data());
-      for (int64_t g = 0; g < groups; ++g) std::memcpy(&out->codes[(g * ld + j) * 4], &out->line[g * 4], 4);
+      out->col_sum[j] = QuantizeRow<int8_t>(src + j * jstride, 1, depth, q, off, line);
+      for (int64_t g = 0; g < groups; ++g) std::memcpy(&out->codes[(g * ld + j) * 4], line + g * 4, 4);
     }
     return;
   }
-  out->line.resize(static_cast<size_t>(cols));
-  for (int64_t c = 0; c < depth; ++c) {  // one depth (all columns) at a time
-    QuantizeRow<int8_t>(src + c * dstride, jstride, cols, 1.0f, q, off, out->line.data());
-    int8_t* dst = out->codes.data() + (c / 4) * ld * 4 + c % 4;
-    for (int64_t j = 0; j < cols; ++j) {
-      dst[4 * j] = out->line[j];
-      out->col_sum[j] += out->line[j];
-    }
+  // One depth (all columns) at a time, four depths (a group) per interleave; depths past the
+  // end are zero lines.
+  out->lines.assign(static_cast<size_t>(4 * cols), 0);
+  int8_t* lines = out->lines.data();
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t in_group = std::min<int64_t>(4, depth - 4 * g);
+    for (int64_t t = 0; t < in_group; ++t)
+      QuantizeRow<int8_t>(src + (4 * g + t) * dstride, jstride, cols, q, off, lines + t * cols);
+    if (in_group < 4) std::fill(lines + in_group * cols, lines + 4 * cols, int8_t{0});
+    InterleaveGroup(lines, lines + cols, lines + 2 * cols, lines + 3 * cols, cols, out->codes.data() + g * ld * 4,
+                    out->col_sum.data());
   }
 }
 
@@ -234,7 +254,7 @@ class FastInt8Attention final : public rt::Kernel {
       for (int64_t r = 0; r < n_rows; ++r) {
         const float* qrow = pq + qo[b] + (i0 + r) * a.q.row_stride;
         uint8_t* qa = s.qa.data() + r * d4 * 4;
-        const int32_t sum = QuantizeRow<uint8_t>(qrow, a.q.col_stride, d, 1.0f, a.qq, ToUnsigned(a.qq), qa);
+        const int32_t sum = QuantizeRow<uint8_t>(qrow, a.q.col_stride, d, a.qq, ToUnsigned(a.qq), qa);
         p_term[r] = zk * sum - static_cast<int32_t>(d) * zq * zk;  // the row's zero-point terms
         rows[r] = qa;
         if (a.rel_tables) {  // decomposed terms from the unquantized row (sam_attention.h)
