@@ -19,6 +19,7 @@
 #include "passes/fuse_mbconv.h"
 #include "passes/fuse_projected_attention.h"
 #include "passes/fuse_resize_crop.h"
+#include "passes/fuse_row_gather.h"
 #include "passes/fuse_sam_attention.h"
 #include "passes/verify_and_sort.h"
 #include "runtime/buffer_pool.h"
@@ -184,6 +185,13 @@ Status Session::Impl::Compile() {
       TypeMap pa_types;  // the pass checks the head split and the reshapes' dims on these
       SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, pa_types));
       passes::FuseProjectedAttention(g, pa_types);
+    }
+    // After the attention fusions and layout folds, which match the layout chains they absorb.
+    if (options.fuse_row_gather && registry->Find("com.samq", "RowGather")) {
+      TypeMap gather_types;  // the pass probes chains of static float32 shapes
+      SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, gather_types));
+      SAMQ_ASSIGN_OR_RETURN(const int gathers, passes::FuseRowGather(g, gather_types, eval));
+      if (gathers > 0) passes::EliminateDeadNodes(g);
     }
     // After the attention fusions, which match QMatMul patterns with float32 outputs.
     if (options.fuse_requantize) passes::FuseRequantize(g);

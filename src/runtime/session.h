@@ -76,6 +76,9 @@ struct SessionOptions {
   // With optimize: a QMatMul whose one reader is another QMatMul (MLP fc1 -> fc2) hands it 8-bit
   // codes instead of float32 (passes/fuse_requantize.h): same arithmetic, a quarter of the bytes.
   bool fuse_requantize = true;
+  // Chains of Pad / Reshape / Transpose / Slice that only move whole rows (SAM ViT's window
+  // partition and unpartition) become one com.samq RowGather (passes/fuse_row_gather.h).
+  bool fuse_row_gather = true;
 };
 
 struct NodeKernelChoice {

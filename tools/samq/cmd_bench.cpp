@@ -56,6 +56,7 @@ struct BenchArgs {
   bool no_fuse_projected_attention = false;
   bool no_fuse_mbconv = false;
   bool no_fuse_requantize = false;
+  bool no_row_gather = false;
   bool no_fuse_channels_last_pool = false;
   bool no_integer_attention = false;
   std::string precision = "fp32";
@@ -255,6 +256,7 @@ Status RunBench(const BenchArgs& a) {
   so.fuse_projected_attention = !a.no_fuse_projected_attention;
   so.fuse_mbconv = !a.no_fuse_mbconv;
   so.fuse_requantize = !a.no_fuse_requantize;
+  so.fuse_row_gather = !a.no_row_gather;
   so.fuse_channels_last_pool = !a.no_fuse_channels_last_pool;
   so.integer_attention = !a.no_integer_attention;
   SAMQ_ASSIGN_OR_RETURN(auto session,
@@ -375,6 +377,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
                 "Keep expand / depthwise / project convs separate (A/B timing of passes/fuse_mbconv: MBConv and QMBConv)");
   cmd->add_flag("--no-fuse-requantize", args->no_fuse_requantize,
                 "Quantized MLPs: fc1 hands fc2 float32, not codes (A/B timing of passes/fuse_requantize)");
+  cmd->add_flag("--no-row-gather", args->no_row_gather,
+                "Keep layout chains (window partition/unpartition) as separate nodes (A/B timing of passes/fuse_row_gather)");
   AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunBench(*args); };
 }

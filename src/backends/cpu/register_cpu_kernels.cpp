@@ -4,6 +4,7 @@
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/layer_norm_2d.h"
 #include "backends/cpu/max_pool_nhwc.h"
+#include "backends/cpu/row_gather.h"
 #include "backends/cpu/matmul_bias.h"
 #include "backends/cpu/mbconv.h"
 #include "backends/cpu/onednn_kernels.h"
@@ -37,6 +38,7 @@ void RegisterCpuKernels(rt::OpRegistry& r) {
   cpu::AddResizeCropKernels(r);
   cpu::AddLayerNorm2dOp(r);  // com.samq LayerNorm2d (passes/fuse_layer_norm_2d)
   cpu::AddMaxPoolNhwcOp(r);  // com.samq MaxPoolNhwc (passes/fuse_channels_last_pool)
+  cpu::AddRowGatherOp(r);  // com.samq RowGather (passes/fuse_row_gather)
   fast::AddFastElementwiseKernels(r);
   fast::AddFastNormKernels(r);
   fast::AddFastPoolKernels(r);
