@@ -11,6 +11,7 @@
 #include "passes/fuse_requantize.h"
 #include "passes/fuse_conv_gelu.h"
 #include "passes/fuse_gelu.h"
+#include "passes/fuse_channels_last_depthwise.h"
 #include "passes/fuse_channels_last_pool.h"
 #include "passes/fuse_layer_norm_2d.h"
 #include "passes/fold_attention_layouts.h"
@@ -164,6 +165,11 @@ Status Session::Impl::Compile() {
       TypeMap pool_types;  // the pass pools float32 only
       SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, pool_types));
       passes::FuseChannelsLastPool(g, pool_types);
+    }
+    if (options.fuse_channels_last_depthwise && registry->Find("com.samq", "DepthwiseConvNhwc")) {
+      TypeMap dw_types;  // the pass matches the token and image shapes on these
+      SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, dw_types));
+      passes::FuseChannelsLastDepthwise(g, dw_types);
     }
     if (options.fuse_sam_attention && registry->Find("com.samq", "Attention")) {
       TypeMap attn_types;  // the pass checks the pattern's shapes on these
@@ -409,6 +415,8 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
 int IntegerOpsRun(const NodeKernelChoice& c) {
   if (c.kernel.rfind("ref.", 0) == 0) return 0;
   if (c.op_type == "QMatMul" || c.op_type == "QConv" || c.op_type == "QConvGelu" || c.op_type == "QMatMulGelu") return 1;
+  // A QConv made channels-last (passes/fuse_channels_last_depthwise) keeps its quantized input.
+  if (c.op_type == "DepthwiseConvNhwc" && c.kernel.find("qdq") != std::string::npos) return 1;
   return c.op_type == "QMBConv" ? 3 : 0;
 }
 

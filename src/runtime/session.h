@@ -55,6 +55,10 @@ struct SessionOptions {
   // With optimize: Transpose(NHWC -> NCHW) -> MaxPool -> Transpose back (Hiera's q-pool) becomes
   // one com.samq MaxPoolNhwc node that pools channels-last (passes/fuse_channels_last_pool.h).
   bool fuse_channels_last_pool = true;
+  // With optimize: Transpose([B, L, C] -> [B, C, L]) -> Reshape -> depthwise Conv/QConv -> Reshape ->
+  // Transpose back (TinyViT's local conv) becomes one com.samq DepthwiseConvNhwc on the tokens
+  // (passes/fuse_channels_last_depthwise.h).
+  bool fuse_channels_last_depthwise = true;
   // With fuse_sam_attention: in a quantized attention (QDQ file with quantized attention MatMuls)
   // Q's, K's and V's QuantDequants move into the Attention, which then multiplies integer codes
   // (u8 x s8 VNNI tiles) instead of dequantized floats (passes/fuse_sam_attention.h).
@@ -90,8 +94,8 @@ struct NodeKernelChoice {
 };
 
 // How many of the model's quantized MatMul/Gemm/Conv nodes the choice runs on an integer kernel
-// (not a reference one): 1 for QMatMul, QConv and their GELU forms, 3 for a QMBConv (three
-// convs), else 0.
+// (not a reference one): 1 for QMatMul, QConv and their GELU forms and a quantized
+// DepthwiseConvNhwc (a depthwise QConv made channels-last), 3 for a QMBConv (three convs), else 0.
 int IntegerOpsRun(const NodeKernelChoice& c);
 
 // Every node whose op the registry lacks, all at once, in one message per node:

@@ -57,6 +57,7 @@ struct BenchArgs {
   bool no_fuse_mbconv = false;
   bool no_fuse_requantize = false;
   bool no_row_gather = false;
+  bool no_channels_last_depthwise = false;
   bool no_fuse_channels_last_pool = false;
   bool no_integer_attention = false;
   std::string precision = "fp32";
@@ -257,6 +258,7 @@ Status RunBench(const BenchArgs& a) {
   so.fuse_mbconv = !a.no_fuse_mbconv;
   so.fuse_requantize = !a.no_fuse_requantize;
   so.fuse_row_gather = !a.no_row_gather;
+  so.fuse_channels_last_depthwise = !a.no_channels_last_depthwise;
   so.fuse_channels_last_pool = !a.no_fuse_channels_last_pool;
   so.integer_attention = !a.no_integer_attention;
   SAMQ_ASSIGN_OR_RETURN(auto session,
@@ -379,6 +381,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
                 "Quantized MLPs: fc1 hands fc2 float32, not codes (A/B timing of passes/fuse_requantize)");
   cmd->add_flag("--no-row-gather", args->no_row_gather,
                 "Keep layout chains (window partition/unpartition) as separate nodes (A/B timing of passes/fuse_row_gather)");
+  cmd->add_flag("--no-channels-last-depthwise", args->no_channels_last_depthwise,
+                "Keep TinyViT's local convs NCHW between two transposes (A/B timing of passes/fuse_channels_last_depthwise)");
   AddPrecisionOption(cmd, &args->precision);
   actions[cmd] = [args] { return RunBench(*args); };
 }

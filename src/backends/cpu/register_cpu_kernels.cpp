@@ -1,6 +1,7 @@
 // RegisterCpuKernels (backends/registry.h): faster CPU candidates in front of the reference ones.
 #include "backends/cpu/conv_gelu.h"
 #include "backends/cpu/deconv_gemm.h"
+#include "backends/cpu/depthwise_nhwc.h"
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/layer_norm_2d.h"
 #include "backends/cpu/max_pool_nhwc.h"
@@ -39,6 +40,7 @@ void RegisterCpuKernels(rt::OpRegistry& r) {
   cpu::AddLayerNorm2dOp(r);  // com.samq LayerNorm2d (passes/fuse_layer_norm_2d)
   cpu::AddMaxPoolNhwcOp(r);  // com.samq MaxPoolNhwc (passes/fuse_channels_last_pool)
   cpu::AddRowGatherOp(r);  // com.samq RowGather (passes/fuse_row_gather)
+  cpu::AddDepthwiseConvNhwcOp(r);  // com.samq DepthwiseConvNhwc (passes/fuse_channels_last_depthwise)
   fast::AddFastElementwiseKernels(r);
   fast::AddFastNormKernels(r);
   fast::AddFastPoolKernels(r);
