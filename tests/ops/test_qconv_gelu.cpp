@@ -1,8 +1,9 @@
 // com.samq QConvGelu and QMatMulGelu (src/backends/cpu/qconv_kernels.h): ref.QConvGelu is
 // exactly ref.Gelu(ref.QConv) (likewise for QMatMul), the oneDNN QMatMul with its GELU post-op
 // matches ref.QMatMulGelu, and every fused candidate (pointwise NCHW GEMM with the GELU per block,
-// depthwise QDQ + fast.DepthwiseConvGelu, oneDNN NHWC QConv + GELU pass) matches ref.QConvGelu
-// on seeded random inputs that also saturate the activation's quantized range.
+// depthwise QDQ + fast.DepthwiseConvGelu, oneDNN NHWC QConv with the GELU per band of its NCHW
+// transpose) matches ref.QConvGelu on seeded random inputs that also saturate the activation's
+// quantized range.
 #include "linalg_test_util.h"
 
 namespace samq::testing::linalg {

@@ -1,17 +1,23 @@
 // oneDNN integer kernel of com.samq QConv (2-D): x(float, NCHW) -> QuantizeLinear straight into
 // NHWC u8/s8 (the layout oneDNN's integer convolutions run in; the quantize pass does the
 // transpose for free) -> u8/s8 x s8 convolution with exact int32 accumulation, per-output-channel
-// scale and bias -> float32 NHWC -> reorder to the graph's NCHW. Weights are reordered once into
+// scale and bias -> float32 NHWC -> transposed to the graph's NCHW in cache-sized bands of pixels
+// (with the erf GELU applied to each band while it is in cache, for com.samq QConvGelu: one pass
+// over the output instead of a reorder and then a GELU pass over a tensor that can be 32 MiB, as
+// TinyViT's first patch-embedding conv at 512 x 512 x 32). Weights are reordered once into
 // oneDNN's layout (shapes that want the same layout share the copy); primitives are cached per
 // input shape. Groups (depthwise included), strides, dilations and explicit or auto padding come
 // from the same geometry code as the reference Conv.
 #include <unordered_map>
 
+#include "backends/cpu/conv_gelu.h"
+#include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/onednn_int8_util.h"
 #include "backends/cpu/onednn_kernels.h"
 #include "backends/cpu/onednn_util.h"
 #include "backends/reference/conv_geometry.h"
 #include "backends/reference/samq_qops.h"
+#include "core/parallel.h"
 
 namespace samq::backends::onednn {
 namespace {
@@ -22,8 +28,7 @@ using tag = memory::format_tag;
 struct QConvEntry {
   bool fallback = false;
   dnnl::convolution_forward prim;
-  memory::desc src, dst_nhwc, dst_nchw;
-  dnnl::reorder to_nchw;
+  memory::desc src, dst_nhwc;
   memory weights;
   std::string impl;
 };
@@ -38,8 +43,8 @@ memory::desc PlainWeights(const Shape& w, int64_t g, memory::data_type dt, bool 
 
 class QConvKernel final : public rt::Kernel {
  public:
-  QConvKernel(std::unique_ptr<rt::Kernel> fallback, QuantParams p)
-      : fallback_(std::move(fallback)), p_(std::move(p)),
+  QConvKernel(std::unique_ptr<rt::Kernel> fallback, QuantParams p, bool gelu)
+      : fallback_(std::move(fallback)), p_(std::move(p)), gelu_(gelu),
         zp_mem_(memory::desc({1}, memory::data_type::s32, memory::dims{1}), Engine()) {
     *static_cast<int32_t*>(zp_mem_.get_data_handle()) = p_.x_zero_point;
   }
@@ -69,13 +74,28 @@ class QConvKernel final : public rt::Kernel {
           memory(memory::desc({1, oc, 1, 1}, memory::data_type::f32, tag::nchw), Engine(), p_.bias.data());
     dnnl::stream& s = ThreadStream();
     e->prim.execute(s, args);
-    memory out = Wrap(e->dst_nchw, y);
-    e->to_nchw.execute(s, dst_nhwc, out);
     s.wait();
+    ToNchw(dst_.data(), y.dim(0), y.dim(2) * y.dim(3), oc, y.data<float>());
     return Status::Ok();
   }
 
  private:
+  // y[n][c][p] = nhwc[n][p][c] (then GELU when gelu_), in bands of kBand pixels: a band's
+  // kBand x C floats (64 KB at C = 64) are read, written and activated while in L2.
+  void ToNchw(const float* nhwc, int64_t n, int64_t hw, int64_t c, float* y) const {
+    constexpr int64_t kBand = 256;
+    const int64_t bands = (hw + kBand - 1) / kBand;
+    parallel_for(n * bands, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t b = t / bands, p0 = (t % bands) * kBand, rows = std::min(kBand, hw - p0);
+        float* out = y + b * c * hw + p0;
+        fast::TransposeFloatMatrix(nhwc + (b * hw + p0) * c, c, rows, c, out, hw);
+        if (gelu_)
+          for (int64_t ch = 0; ch < c; ++ch) GeluErfInPlace(out + ch * hw, rows);
+      }
+    });
+  }
+
   std::unique_ptr<QConvEntry> Create(const ir::Node& node, const Shape& x) {
     auto e = std::make_unique<QConvEntry>();
     auto problem = MakeConvProblem(node, x, p_.weights.shape(), /*transpose=*/false);
@@ -88,7 +108,6 @@ class QConvKernel final : public rt::Kernel {
       const Shape& os = cp.out_shape;
       e->src = memory::desc(ToDims(x), ActType(p_.u8), tag::nhwc);
       e->dst_nhwc = memory::desc(ToDims(os), memory::data_type::f32, tag::nhwc);
-      e->dst_nchw = memory::desc(ToDims(os), memory::data_type::f32, tag::nchw);
       memory::dims strides, dil, pl, pr;
       for (int i = 0; i < 2; ++i) {
         strides.push_back(cp.attrs.strides[i]);
@@ -108,7 +127,6 @@ class QConvKernel final : public rt::Kernel {
         packed_ = ReorderToNew(PlainWeights(p_.weights.shape(), cp.group, memory::data_type::s8, false),
                                p_.weights.raw(), pd.weights_desc());
       e->weights = packed_;
-      e->to_nchw = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), e->dst_nhwc, Engine(), e->dst_nchw));
     } catch (const dnnl::error&) {
       e->fallback = true;
     }
@@ -117,6 +135,7 @@ class QConvKernel final : public rt::Kernel {
 
   std::unique_ptr<rt::Kernel> fallback_;
   QuantParams p_;
+  bool gelu_;
   memory zp_mem_;
   memory packed_;
   std::vector<uint8_t> src_;  // quantized NHWC input
@@ -145,24 +164,25 @@ std::string ProbeIsa(bool u8) {
   }
 }
 
-rt::KernelCandidate Candidate(bool u8) {
-  const std::string name = std::string("onednn.qconv_") + (u8 ? "u8s8_" : "s8s8_") + ProbeIsa(u8);
-  return {name, [u8](const rt::KernelBuildInfo& info, std::string* why) -> std::unique_ptr<rt::Kernel> {
+}  // namespace
+
+rt::KernelCandidate OnednnQConvCandidate(bool u8, bool gelu) {
+  const std::string name =
+      std::string("onednn.qconv_") + (u8 ? "u8s8_" : "s8s8_") + ProbeIsa(u8) + (gelu ? "_gelu" : "");
+  return {name, [u8, gelu](const rt::KernelBuildInfo& info, std::string* why) -> std::unique_ptr<rt::Kernel> {
             QuantParams p;
             if (!ReadQuantParams(info, 0, u8, &p, why)) return nullptr;
             if (p.weights.rank() != 4) return Decline(why, "not a 2-D convolution");
             std::string fallback_why;
             auto fallback = RefQConvCandidate().make(info, &fallback_why);
             if (!fallback) return Decline(why, "no reference fallback: " + fallback_why);
-            return std::make_unique<QConvKernel>(std::move(fallback), std::move(p));
+            return std::make_unique<QConvKernel>(std::move(fallback), std::move(p), gelu);
           }};
 }
 
-}  // namespace
-
 void AddOnednnInt8ConvKernels(rt::OpRegistry& r) {
-  r.AddFastKernel("com.samq", "QConv", Candidate(false));
-  r.AddFastKernel("com.samq", "QConv", Candidate(true));
+  r.AddFastKernel("com.samq", "QConv", OnednnQConvCandidate(false, false));
+  r.AddFastKernel("com.samq", "QConv", OnednnQConvCandidate(true, false));
 }
 
 }  // namespace samq::backends::onednn

@@ -58,11 +58,13 @@ void AddQConvGeluOp(rt::OpRegistry& r) {
   s.min_inputs = qconv->min_inputs;
   s.max_inputs = qconv->max_inputs;
   s.infer = qconv->infer;  // same inputs and attributes, same output shape
-  s.kernels = {QConv1x1NchwCandidate(true), QConvDepthwiseNchwCandidate(true)};
-  // Every other QConv candidate (the oneDNN NHWC kernels), GELU as a second pass.
+  s.kernels = {QConv1x1NchwCandidate(true), QConvDepthwiseNchwCandidate(true), onednn::OnednnQConvCandidate(false, true),
+               onednn::OnednnQConvCandidate(true, true)};
+  // Every other QConv candidate, GELU as a second pass.
   for (const auto& k : qconv->kernels) {
     if (k.name.rfind("ref.", 0) == 0 || k.name == QConv1x1NchwCandidate(false).name ||
-        k.name == QConvDepthwiseNchwCandidate(false).name)
+        k.name == QConvDepthwiseNchwCandidate(false).name || k.name == onednn::OnednnQConvCandidate(false, false).name ||
+        k.name == onednn::OnednnQConvCandidate(true, false).name)
       continue;
     s.kernels.push_back(ThenGelu(k, false, k.name + "+gelu"));
   }
