@@ -14,6 +14,7 @@
 #include "runtime/session.h"
 #include "support/compare.h"
 #include "support/graph_builders.h"
+#include "support/session_run.h"
 
 namespace samq::testing::linalg {
 namespace {
@@ -65,25 +66,10 @@ ir::Model LocalConvModel(const LocalConv& p, uint32_t seed) {
   return m;
 }
 
-struct Ran {
-  Tensor y;
-  std::map<std::string, std::string> kernel_of_op;
-};
-
-Ran RunModel(ir::Model model, const Tensor& x, bool ref_only, bool fuse) {
-  Ran r;
-  rt::SessionOptions o;
-  o.threads = 2;
-  o.reference_kernels_only = ref_only;
+SessionRun RunModel(ir::Model model, const Tensor& x, bool ref_only, bool fuse) {
+  rt::SessionOptions o = FusionTestOptions(ref_only);
   o.fuse_channels_last_depthwise = fuse;
-  auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), o);
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  if (!s.ok()) return r;
-  for (const auto& k : (*s)->kernel_choices()) r.kernel_of_op[k.op_type] = k.kernel;
-  auto out = (*s)->Run({{"x", x}});
-  EXPECT_TRUE(out.ok()) << out.status().message();
-  if (out.ok()) r.y = out->at("y");
-  return r;
+  return RunSession(std::move(model), {{"x", x}}, o);
 }
 
 void ExpectFusedMatchesSubgraph(const LocalConv& p, uint32_t seed) {
@@ -93,10 +79,10 @@ void ExpectFusedMatchesSubgraph(const LocalConv& p, uint32_t seed) {
                (p.bias ? " bias" : ""));
   const Tensor x = Random({p.b, p.h * p.w, p.c}, seed);
   for (bool ref_only : {true, false}) {
-    const Ran want = RunModel(LocalConvModel(p, seed), x, ref_only, false);
+    const SessionRun want = RunModel(LocalConvModel(p, seed), x, ref_only, false);
     ASSERT_TRUE(want.y.defined());
     EXPECT_EQ(want.kernel_of_op.count("DepthwiseConvNhwc"), 0u);
-    Ran got = RunModel(LocalConvModel(p, seed), x, ref_only, true);
+    SessionRun got = RunModel(LocalConvModel(p, seed), x, ref_only, true);
     ASSERT_TRUE(got.y.defined());
     EXPECT_EQ(got.kernel_of_op.count("Transpose"), 0u) << "the transposes were left";
     const std::string kernel = got.kernel_of_op["DepthwiseConvNhwc"];
@@ -151,15 +137,15 @@ TEST(ChannelsLastDepthwiseFusion, NearMissesStayUnfused) {
   other_perm.back_perm = {1, 2, 0};
   for (const LocalConv& p : {grouped, other_perm}) {
     const Tensor x = Random({p.b, p.h * p.w, p.c}, 7);
-    const Ran want = RunModel(LocalConvModel(p, 7), x, true, false);
-    const Ran got = RunModel(LocalConvModel(p, 7), x, false, true);
+    const SessionRun want = RunModel(LocalConvModel(p, 7), x, true, false);
+    const SessionRun got = RunModel(LocalConvModel(p, 7), x, false, true);
     EXPECT_EQ(got.kernel_of_op.count("DepthwiseConvNhwc"), 0u);
     ExpectClose(want.y, got.y, 1e-5, "unfused near miss");
   }
   // The NCHW image is also a graph output: it must still be written.
   ir::Model m = LocalConvModel({}, 8);
   m.graph.outputs.push_back(FloatValueAnyShape("image"));
-  const Ran got = RunModel(std::move(m), Random({1, 64, 16}, 8), false, true);
+  const SessionRun got = RunModel(std::move(m), Random({1, 64, 16}, 8), false, true);
   EXPECT_EQ(got.kernel_of_op.count("DepthwiseConvNhwc"), 0u);
 }
 

@@ -9,6 +9,7 @@
 #include "runtime/session.h"
 #include "support/compare.h"
 #include "support/graph_builders.h"
+#include "support/session_run.h"
 
 namespace samq::testing::linalg {
 namespace {
@@ -44,21 +45,8 @@ ir::Model LayerNorm2dModel(Shape x_shape, bool weight_first, uint32_t seed) {
   return m;
 }
 
-struct Ran {
-  Tensor y;
-  std::map<std::string, std::string> kernel_of_op;
-};
-
-Ran Run(ir::Model model, const Tensor& x, rt::SessionOptions o) {
-  Ran r;
-  auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), o);
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  if (!s.ok()) return r;
-  for (const auto& k : (*s)->kernel_choices()) r.kernel_of_op[k.op_type] = k.kernel;
-  auto out = (*s)->Run({{"x", x}});
-  EXPECT_TRUE(out.ok()) << out.status().message();
-  if (out.ok()) r.y = out->at("y");
-  return r;
+SessionRun Run(ir::Model model, const Tensor& x, const rt::SessionOptions& o) {
+  return RunSession(std::move(model), {{"x", x}}, o);
 }
 
 void ExpectFusedMatchesSubgraph(Shape x_shape, bool weight_first, uint32_t seed) {
@@ -66,17 +54,13 @@ void ExpectFusedMatchesSubgraph(Shape x_shape, bool weight_first, uint32_t seed)
   // An offset mean per channel makes the variance matter (x - mean is not just x).
   Tensor x = Random(x_shape, seed + 7, 3.0f);
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] += 5.0f;
-  rt::SessionOptions oracle;
-  oracle.threads = 2;
-  oracle.reference_kernels_only = true;
+  rt::SessionOptions oracle = FusionTestOptions(true);
   oracle.fuse_layer_norm_2d = false;
-  const Ran want = Run(LayerNorm2dModel(x_shape, weight_first, seed), x, oracle);
+  const SessionRun want = Run(LayerNorm2dModel(x_shape, weight_first, seed), x, oracle);
   ASSERT_TRUE(want.y.defined());
   EXPECT_EQ(want.kernel_of_op.count("LayerNorm2d"), 0u);
 
-  rt::SessionOptions fast;
-  fast.threads = 2;
-  const Ran got = Run(LayerNorm2dModel(x_shape, weight_first, seed), x, fast);
+  const SessionRun got = Run(LayerNorm2dModel(x_shape, weight_first, seed), x, FusionTestOptions(false));
   ASSERT_TRUE(got.y.defined());
   EXPECT_EQ(got.kernel_of_op.at("LayerNorm2d"), "fast.LayerNorm2d");
   EXPECT_EQ(got.kernel_of_op.size(), 1u) << "nodes of the pattern were left";
@@ -84,7 +68,7 @@ void ExpectFusedMatchesSubgraph(Shape x_shape, bool weight_first, uint32_t seed)
 
   rt::SessionOptions ref = oracle;
   ref.fuse_layer_norm_2d = true;
-  const Ran fused_ref = Run(LayerNorm2dModel(x_shape, weight_first, seed), x, ref);
+  const SessionRun fused_ref = Run(LayerNorm2dModel(x_shape, weight_first, seed), x, ref);
   ASSERT_TRUE(fused_ref.y.defined());
   EXPECT_EQ(fused_ref.kernel_of_op.at("LayerNorm2d"), "ref.LayerNorm2d");
   EXPECT_EQ(CountDiffering(want.y, fused_ref.y), 0) << "ref.LayerNorm2d vs the subgraph";

@@ -10,6 +10,7 @@
 #include "runtime/session.h"
 #include "support/compare.h"
 #include "support/graph_builders.h"
+#include "support/session_run.h"
 
 namespace samq::testing::linalg {
 namespace {
@@ -34,36 +35,21 @@ ir::Model ChannelsLastPoolModel(const Shape& x_shape, const Pool& p) {
   return m;
 }
 
-struct Ran {
-  Tensor y;
-  std::map<std::string, std::string> kernel_of_op;
-};
-
-Ran RunPool(ir::Model model, const Tensor& x, bool ref_only, bool fuse) {
-  Ran r;
-  rt::SessionOptions o;
-  o.threads = 2;
-  o.reference_kernels_only = ref_only;
+SessionRun RunPool(ir::Model model, const Tensor& x, bool ref_only, bool fuse) {
+  rt::SessionOptions o = FusionTestOptions(ref_only);
   o.fuse_channels_last_pool = fuse;
-  auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), o);
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  if (!s.ok()) return r;
-  for (const auto& k : (*s)->kernel_choices()) r.kernel_of_op[k.op_type] = k.kernel;
-  auto out = (*s)->Run({{"x", x}});
-  EXPECT_TRUE(out.ok()) << out.status().message();
-  if (out.ok()) r.y = out->at("y");
-  return r;
+  return RunSession(std::move(model), {{"x", x}}, o);
 }
 
 void ExpectFusedMatchesSubgraph(const Shape& x_shape, const Pool& p, uint32_t seed) {
   SCOPED_TRACE(shape_str(x_shape) + " kernel " + std::to_string(p.kernel[0]) + "x" + std::to_string(p.kernel[1]) +
                " strides " + std::to_string(p.strides[0]) + "x" + std::to_string(p.strides[1]));
   const Tensor x = Random(x_shape, seed);
-  const Ran want = RunPool(ChannelsLastPoolModel(x_shape, p), x, true, false);
+  const SessionRun want = RunPool(ChannelsLastPoolModel(x_shape, p), x, true, false);
   ASSERT_TRUE(want.y.defined());
   EXPECT_EQ(want.kernel_of_op.count("MaxPoolNhwc"), 0u);
   for (bool ref_only : {false, true}) {
-    Ran got = RunPool(ChannelsLastPoolModel(x_shape, p), x, ref_only, true);
+    SessionRun got = RunPool(ChannelsLastPoolModel(x_shape, p), x, ref_only, true);
     ASSERT_TRUE(got.y.defined());
     EXPECT_EQ(got.kernel_of_op.size(), 1u) << "nodes of the pattern were left";
     EXPECT_EQ(got.kernel_of_op["MaxPoolNhwc"], ref_only ? "ref.MaxPoolNhwc" : "fast.MaxPoolNhwc");
@@ -91,15 +77,15 @@ TEST(ChannelsLastPoolFusion, NearMissesStayUnfused) {
   Pool other_perm;
   other_perm.back_perm = {0, 3, 2, 1};
   for (const Pool& p : {padded, other_perm}) {
-    const Ran want = RunPool(ChannelsLastPoolModel(shape, p), x, true, false);
-    const Ran got = RunPool(ChannelsLastPoolModel(shape, p), x, false, true);
+    const SessionRun want = RunPool(ChannelsLastPoolModel(shape, p), x, true, false);
+    const SessionRun got = RunPool(ChannelsLastPoolModel(shape, p), x, false, true);
     EXPECT_EQ(got.kernel_of_op.count("MaxPoolNhwc"), 0u);
     EXPECT_EQ(CountDiffering(want.y, got.y), 0);
   }
   // The NCHW copy is also a graph output: it must still be written.
   ir::Model m = ChannelsLastPoolModel(shape, {});
   m.graph.outputs.push_back(FloatValueAnyShape("t"));
-  const Ran got = RunPool(std::move(m), x, false, true);
+  const SessionRun got = RunPool(std::move(m), x, false, true);
   EXPECT_EQ(got.kernel_of_op.count("MaxPoolNhwc"), 0u);
 }
 

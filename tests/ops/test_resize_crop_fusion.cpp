@@ -17,6 +17,7 @@
 #include "elementwise_test_util.h"
 #include "runtime/session.h"
 #include "support/compare.h"
+#include "support/session_run.h"
 
 namespace samq::testing::elem {
 namespace {
@@ -88,25 +89,9 @@ ir::Model ChainModel(const ChainCase& c) {
   return m;
 }
 
-struct Ran {
-  Tensor y;
-  std::vector<rt::NodeKernelChoice> choices;
-};
-
-Ran RunChain(const ChainCase& c, rt::SessionOptions o, const Tensor& x) {
-  Ran r;
-  auto s = rt::Session::Create(ChainModel(c), backends::DefaultRegistry(), o);
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  if (!s.ok()) return r;
-  auto out = (*s)->Run({{"x", x},
-                        {"end_h", I64({1}, {c.end_h})},
-                        {"end_w", I64({1}, {c.end_w})},
-                        {"out_hw", I64({2}, {c.oh, c.ow})}});
-  EXPECT_TRUE(out.ok()) << out.status().message();
-  if (!out.ok()) return r;
-  r.y = out->at("y");
-  r.choices = (*s)->kernel_choices();
-  return r;
+SessionRun RunChain(const ChainCase& c, const rt::SessionOptions& o, const Tensor& x) {
+  return RunSession(ChainModel(c), {{"x", x}, {"end_h", I64({1}, {c.end_h})}, {"end_w", I64({1}, {c.end_w})},
+                    {"out_hw", I64({2}, {c.oh, c.ow})}}, o);
 }
 
 std::string KernelOf(const std::vector<rt::NodeKernelChoice>& choices, const std::string& op) {
@@ -118,17 +103,13 @@ std::string KernelOf(const std::vector<rt::NodeKernelChoice>& choices, const std
 void ExpectFusedMatchesChain(const ChainCase& c, uint32_t seed) {
   SCOPED_TRACE(c.str());
   const Tensor x = Random(c.in, seed);
-  rt::SessionOptions oracle;
-  oracle.threads = 2;
-  oracle.reference_kernels_only = true;
+  rt::SessionOptions oracle = FusionTestOptions(true);
   oracle.fuse_resize_crop = false;
-  const Ran want = RunChain(c, oracle, x);
+  const SessionRun want = RunChain(c, oracle, x);
   ASSERT_TRUE(want.y.defined());
   ASSERT_EQ(KernelOf(want.choices, "ResizeCropResize"), "");
 
-  rt::SessionOptions fast;
-  fast.threads = 2;
-  const Ran got = RunChain(c, fast, x);
+  const SessionRun got = RunChain(c, FusionTestOptions(false), x);
   ASSERT_TRUE(got.y.defined());
   EXPECT_EQ(KernelOf(got.choices, "ResizeCropResize"), "cpu.resize_crop_resize_f32");
   EXPECT_EQ(KernelOf(got.choices, "ResizeCropShape"), "ref.ResizeCropShape");
@@ -139,7 +120,7 @@ void ExpectFusedMatchesChain(const ChainCase& c, uint32_t seed) {
   // The fused node on the reference kernels (the chain, node by node).
   rt::SessionOptions ref = oracle;
   ref.fuse_resize_crop = true;
-  const Ran fused_ref = RunChain(c, ref, x);
+  const SessionRun fused_ref = RunChain(c, ref, x);
   ASSERT_TRUE(fused_ref.y.defined());
   EXPECT_EQ(KernelOf(fused_ref.choices, "ResizeCropResize"), "ref.ResizeCropResize");
   EXPECT_EQ(CountDiffering(want.y, fused_ref.y), 0);

@@ -11,6 +11,7 @@
 #include "runtime/session.h"
 #include "support/compare.h"
 #include "support/graph_builders.h"
+#include "support/session_run.h"
 
 namespace samq::testing::linalg {
 namespace {
@@ -55,45 +56,28 @@ ir::Model WindowModel(int64_t h, int64_t w, int64_t c) {
   return m;
 }
 
-struct Ran {
-  Tensor y;
-  int gathers = 0;
-  std::vector<std::string> gather_kernels;
-};
-
-Ran RunModel(ir::Model model, const Tensor& x, bool ref_only, bool fuse) {
-  Ran r;
-  rt::SessionOptions o;
-  o.threads = 2;
-  o.reference_kernels_only = ref_only;
+SessionRun RunModel(ir::Model model, const Tensor& x, bool ref_only, bool fuse) {
+  rt::SessionOptions o = FusionTestOptions(ref_only);
   o.fuse_row_gather = fuse;
-  auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), o);
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  if (!s.ok()) return r;
-  for (const auto& k : (*s)->kernel_choices())
-    if (k.op_type == "RowGather") {
-      ++r.gathers;
-      r.gather_kernels.push_back(k.kernel);
-    }
-  auto out = (*s)->Run({{"x", x}});
-  EXPECT_TRUE(out.ok()) << out.status().message();
-  if (out.ok()) r.y = out->at("y");
-  return r;
+  return RunSession(std::move(model), {{"x", x}}, o);
 }
 
 TEST(RowGatherFusion, WindowPartitionAndUnpartitionMatchTheChains) {
   for (const Shape& shape : {Shape{1, 6, 6, 16}, Shape{1, 7, 5, 24}, Shape{1, 8, 8, 32}}) {
     SCOPED_TRACE(shape_str(shape));
     const Tensor x = Random(shape, static_cast<uint32_t>(shape[1] * 10 + shape[3]));
-    const Ran want = RunModel(WindowModel(shape[1], shape[2], shape[3]), x, true, false);
+    const SessionRun want = RunModel(WindowModel(shape[1], shape[2], shape[3]), x, true, false);
     ASSERT_TRUE(want.y.defined());
-    EXPECT_EQ(want.gathers, 0);
+    EXPECT_EQ(want.Count("RowGather"), 0);
     for (bool ref_only : {false, true}) {
-      const Ran got = RunModel(WindowModel(shape[1], shape[2], shape[3]), x, ref_only, true);
+      const SessionRun got = RunModel(WindowModel(shape[1], shape[2], shape[3]), x, ref_only, true);
       ASSERT_TRUE(got.y.defined());
       // 8 x 8 needs no Pad (a zero pad still copies) but the same two chains.
-      EXPECT_EQ(got.gathers, 2);
-      for (const std::string& k : got.gather_kernels) EXPECT_EQ(k, ref_only ? "ref.RowGather" : "fast.RowGather");
+      EXPECT_EQ(got.Count("RowGather"), 2);
+      for (const auto& c : got.choices)
+        if (c.op_type == "RowGather") {
+          EXPECT_EQ(c.kernel, ref_only ? "ref.RowGather" : "fast.RowGather");
+        }
       EXPECT_EQ(got.y.shape(), want.y.shape());
       EXPECT_EQ(CountDiffering(want.y, got.y), 0) << (ref_only ? "ref" : "fast") << " vs the chains";
     }
@@ -116,10 +100,10 @@ TEST(RowGatherFusion, NearMissesStayUnfused) {
   auto check = [](ir::Model m, const Shape& shape, const char* what) {
     SCOPED_TRACE(what);
     const Tensor x = Random(shape, 7);
-    const Ran want = RunModel(m, x, true, false);
-    const Ran got = RunModel(std::move(m), x, false, true);
+    const SessionRun want = RunModel(m, x, true, false);
+    const SessionRun got = RunModel(std::move(m), x, false, true);
     ASSERT_TRUE(want.y.defined() && got.y.defined());
-    EXPECT_EQ(got.gathers, 0);
+    EXPECT_EQ(got.Count("RowGather"), 0);
     EXPECT_EQ(CountDiffering(want.y, got.y), 0);
   };
   check(AcrossTheLastDim(), {1, 16, 16, 16}, "values moved across the last dim");
