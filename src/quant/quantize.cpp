@@ -52,6 +52,10 @@ Result<std::unique_ptr<rt::Session>> MakeSession(ir::Model model, int threads, c
   so.fuse_sam_attention = !unfused_attention;
   so.fuse_projected_attention = false;
   so.fuse_mbconv = false;  // calibration observes the depthwise and project convs' inputs
+  // Nor may a depthwise conv read its tokens through a channels-last view: TinyViT's local_conv
+  // input (the NCHW Reshape of the attention's output) would never exist, and all ten of
+  // MobileSAM's were left unquantized as "never computed during calibration".
+  so.fuse_channels_last_depthwise = false;
   auto s = rt::Session::Create(std::move(model), backends::DefaultRegistry(), so);
   if (!s.ok()) return s.status().WithContext(path);
   return s;
