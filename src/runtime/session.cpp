@@ -8,6 +8,7 @@
 #include "passes/fold_constants.h"
 #include "passes/fold_qdq_to_integer.h"
 #include "passes/fuse_qconv_gelu.h"
+#include "passes/fuse_attention_codes.h"
 #include "passes/fuse_requantize.h"
 #include "passes/fuse_conv_gelu.h"
 #include "passes/fuse_gelu.h"
@@ -200,7 +201,10 @@ Status Session::Impl::Compile() {
       if (gathers > 0) passes::EliminateDeadNodes(g);
     }
     // After the attention fusions, which match QMatMul patterns with float32 outputs.
-    if (options.fuse_requantize) passes::FuseRequantize(g);
+    if (options.fuse_requantize) {
+      passes::FuseRequantize(g);
+      passes::FuseAttentionCodes(g);  // the qkv projection -> integer attention, likewise
+    }
   }
 
   TypeMap types;

@@ -7,8 +7,11 @@
 // can bring. End to end against ONNX Runtime: tests/quant (QuantizeAttention).
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <iterator>
 #include <random>
 
+#include "backends/cpu/int8_attention_operands.h"
 #include "backends/cpu/int8_tile.h"
 #include "core/quantize_math.h"
 #include "linalg_test_util.h"
@@ -47,6 +50,60 @@ TEST(Int8Tile, MatchesPlainIntegerSums) {
     }
   }
   std::printf("[int8 tile] vpdpbusd on this CPU: %s\n", backends::fast::Int8TilesUseVnni() ? "yes" : "no");
+}
+
+// The operands' quantizing rows (int8_attention_operands.h) give QuantizeLinear's codes for every
+// value, ties, saturation, infinities and NaN included, plus the offset that changes the code
+// type, and their row and column sums; contiguous and strided rows, lengths not a multiple of 16.
+TEST(Int8AttentionOperands, QuantizedRowsAreQuantizeLinear) {
+  std::mt19937 gen(3);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  using backends::fast::AttentionOperandQuant;
+  for (bool u8 : {true, false}) {
+    AttentionOperandQuant q;
+    q.u8 = u8;
+    q.scale = 0.05f;
+    q.zero_point = u8 ? 121.0f : -3.0f;
+    q.qmin = u8 ? 0.0f : -128.0f;
+    q.qmax = u8 ? 255.0f : 127.0f;
+    for (int64_t col_stride : {1, 3}) {
+      const int64_t rows = 5, n = 37, row_stride = n * col_stride + 2;
+      std::vector<float> x(static_cast<size_t>(rows * row_stride));
+      for (auto& v : x) v = normal(gen);
+      // Exact ties (k + 0.5 steps), far outside the range, infinities and NaN.
+      const float specials[] = {0.025f, -0.075f, 0.125f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, 6.375f, -6.425f};
+      for (size_t i = 0; i < std::size(specials); ++i) x[i * col_stride] = specials[i];
+      const int32_t offset = u8 ? -128 : 128;  // to the other code type, as the kernel packs K and V
+      std::vector<int32_t> row_sums(rows), col_sums(n, 0);
+      auto check = [&](auto* out, int64_t pitch) {
+        std::vector<int32_t> want_cols(n, 0);
+        for (int64_t r = 0; r < rows; ++r) {
+          int32_t want_sum = 0;
+          for (int64_t c = 0; c < n; ++c) {
+            const float v = x[r * row_stride + c * col_stride];
+            const int32_t want = static_cast<int32_t>(QuantizeToFloat(v, q.scale, q.zero_point, q.qmin, q.qmax)) + offset;
+            ASSERT_EQ(static_cast<int32_t>(out[r * pitch + c]), want) << "row " << r << " col " << c << " x " << v;
+            want_sum += want;
+            want_cols[c] += want;
+          }
+          EXPECT_EQ(row_sums[r], want_sum) << "row " << r;
+        }
+        for (int64_t c = 0; c < n; ++c) EXPECT_EQ(col_sums[c], want_cols[c]) << "col " << c;
+      };
+      const int64_t pitch = 40;
+      if (u8) {  // u8 codes shifted to int8
+        std::vector<int8_t> out(static_cast<size_t>(rows * pitch), 0);
+        backends::fast::QuantizeOperandRows<int8_t>(x.data(), row_stride, col_stride, rows, n, q, offset, out.data(),
+                                                    pitch, row_sums.data(), col_sums.data());
+        check(out.data(), pitch);
+      } else {
+        std::vector<uint8_t> out(static_cast<size_t>(rows * pitch), 0);
+        backends::fast::QuantizeOperandRows<uint8_t>(x.data(), row_stride, col_stride, rows, n, q, offset,
+                                                     out.data(), pitch, row_sums.data(), col_sums.data());
+        check(out.data(), pitch);
+      }
+    }
+  }
 }
 
 // One operand's quantization: its scale and a uint8 or int8 zero point.
@@ -191,6 +248,62 @@ TEST(Int8Attention, FastMatchesReference) {
     ASSERT_EQ(got.shape(), want.shape());
     ExpectRareRoundingFlips(want, got, c.p.scale, *b.ins[2]);
   }
+}
+
+// Q, K and V as their codes (what passes/fuse_attention_codes makes the qkv projection emit):
+// the codes of QuantizeLinear(x) give what x gives, on both kernels, bit for bit (the reference
+// dequantizes the same values; the integer kernel multiplies the same codes). Q stays float where
+// the rel-pos tables need it; everything else in every case arrives as codes.
+TEST(Int8Attention, CodeOperandsGiveTheFloatOperandsResult) {
+  uint32_t seed = 900;
+  for (const IntCase& c : Cases()) {
+    SCOPED_TRACE(::testing::Message() << "Nq " << c.nq << " Nk " << c.nk << " D " << c.d << " rel " << c.rel);
+    Built b = Build(c, seed, true);
+    seed += 10;
+    const Tensor from_float_ref = Eval1(b.node, b.ins, "ref.Attention");
+    const Tensor from_float_fast = Eval1(b.node, b.ins, "fast.attention_u8s8");
+    std::vector<Tensor> codes;
+    codes.reserve(3);
+    const OperandQ* quants[3] = {&c.q, &c.k, &c.v};
+    for (int o = 0; o < 3; ++o) {
+      if (o == 0 && c.rel >= 2) continue;
+      const OperandQ& q = *quants[o];
+      const Tensor& x = *b.ins[o];
+      Tensor t = Tensor::Zeros(q.u8 ? DType::kUInt8 : DType::kInt8, x.shape());
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        const float v = x.data<float>()[i];
+        if (q.u8) t.data<uint8_t>()[i] = QuantizeScalar<uint8_t>(v, q.scale, q.zero_point);
+        else t.data<int8_t>()[i] = QuantizeScalar<int8_t>(v, q.scale, q.zero_point);
+      }
+      codes.push_back(std::move(t));
+      b.ins[o] = &codes.back();
+    }
+    const Tensor ref = Eval1(b.node, b.ins, "ref.Attention");
+    const Tensor fast = Eval1(b.node, b.ins, "fast.attention_u8s8");
+    ASSERT_TRUE(ref.defined() && fast.defined());
+    EXPECT_EQ(CountDiffering(from_float_ref, ref), 0);
+    EXPECT_EQ(CountDiffering(from_float_fast, fast), 0);
+  }
+}
+
+TEST(Int8Attention, CodesOfTheWrongTypeAreUserErrors) {
+  const IntCase& c = Cases()[3];  // int8 everywhere
+  Built b = Build(c, 3, true);
+  const Tensor u8_codes = Tensor::Zeros(DType::kUInt8, b.ins[1]->shape());  // K's zero point is int8
+  b.ins[1] = &u8_codes;
+  for (const char* kernel : {"ref.Attention", "fast.attention_u8s8"}) {
+    auto r = Eval(b.node, b.ins, kernel);
+    ASSERT_FALSE(r.ok()) << kernel;
+    EXPECT_NE(r.status().message().find("zero point"), std::string::npos) << r.status().message();
+  }
+  // Codes without the operands' quantization (a float attention) say so.
+  Built plain = Build(c, 3, false);
+  plain.ins.resize(10);
+  const Tensor q_codes = Tensor::Zeros(DType::kInt8, plain.ins[0]->shape());
+  plain.ins[0] = &q_codes;
+  ir::Node node = plain.node;
+  node.inputs.resize(10);
+  EXPECT_FALSE(Eval(node, plain.ins, "ref.Attention").ok());
 }
 
 TEST(Int8Attention, MalformedParametersAreUserErrors) {

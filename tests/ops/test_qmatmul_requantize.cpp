@@ -7,6 +7,8 @@
 //   and differs from it only rarely (the oneDNN epilogue keeps the float in registers: a value
 //   may differ by an ulp from the one the float path stores, flipping a rounding at a tie);
 // - the codes' type must match the zero point's, an error otherwise.
+#include <algorithm>
+
 #include "core/quantize_math.h"
 #include "linalg_test_util.h"
 
@@ -150,6 +152,85 @@ TEST(QMatMulRequantize, OnednnKernelsMatchTheirFloatPath) {
   EXPECT_GT(saturated_high, 0);
   std::cout << flips << " of " << values << " codes differ by a step; " << saturated_low << " / " << saturated_high
             << " saturated low / high\n";
+}
+
+// Per-column output quantization (passes/fuse_attention_codes: Q's, K's and V's parameters on
+// one qkv projection): inputs 6 and 7 hold one scale and zero point per output column. The
+// reference quantizes each column with its own pair, bit for bit; the oneDNN kernel folds the
+// division into its output scales and bias, so it is within one step of that and rarely off.
+TEST(QMatMulRequantize, PerColumnOutputQuantization) {
+  uint32_t seed = 301;
+  int64_t values = 0, flips = 0;
+  for (const Case& c : Cases()) {
+    if (c.gelu) continue;  // the pass never puts one after a GELU (the kernel declines it: below)
+    const Operands o = MakeOperands(c, seed += 10);
+    // Three column groups with their own parameters, as Q, K and V of a qkv projection.
+    Tensor ys = Tensor::Zeros(DType::kFloat32, {c.n});
+    Tensor yz = Tensor::Zeros(o.yz.dtype(), {c.n});
+    for (int64_t j = 0; j < c.n; ++j) {
+      const int64_t part = j * 3 / c.n;
+      ys.data<float>()[j] = o.sy * (1.0f + 0.37f * static_cast<float>(part));
+      const int zp = c.y_zp + (c.y_u8 ? -20 : 9) * static_cast<int>(part);
+      if (c.y_u8) yz.data<uint8_t>()[j] = static_cast<uint8_t>(std::clamp(zp, 0, 255));
+      else yz.data<int8_t>()[j] = static_cast<int8_t>(std::clamp(zp, -128, 127));
+    }
+    std::vector<const Tensor*> ins = Inputs(o, c, &o.x, true);
+    ins[6] = &ys;
+    ins[7] = &yz;
+    const auto float_ins = Inputs(o, c, &o.x, false);
+    auto expected_codes = [&](const Tensor& y) {
+      Tensor q = Tensor::Zeros(yz.dtype(), y.shape());
+      for (int64_t i = 0; i < y.numel(); ++i) {
+        const int64_t j = i % c.n;
+        const float v = y.data<float>()[i], s = ys.data<float>()[j];
+        if (c.y_u8) q.data<uint8_t>()[i] = QuantizeScalar<uint8_t>(v, s, yz.data<uint8_t>()[j]);
+        else q.data<int8_t>()[i] = QuantizeScalar<int8_t>(v, s, yz.data<int8_t>()[j]);
+      }
+      return q;
+    };
+    const Tensor ref_y = Eval1(QNode("QMatMul", static_cast<int>(float_ins.size())), float_ins, "ref.QMatMul");
+    const Tensor ref_q = Eval1(QNode("QMatMul", 8), ins, "ref.QMatMul");
+    const Tensor ref_expected = expected_codes(ref_y);
+    ASSERT_EQ(ref_q.dtype(), yz.dtype()) << Describe(c);
+    for (int64_t i = 0; i < ref_q.numel(); ++i)
+      ASSERT_EQ(CodeAt(ref_q, i), CodeAt(ref_expected, i)) << Describe(c) << " element " << i;
+    const std::string fast = CandidateName("QMatMul", c.x_u8 ? "onednn.qmatmul_u8s8_" : "onednn.qmatmul_s8s8_");
+    const Tensor fast_y = Eval1(QNode("QMatMul", static_cast<int>(float_ins.size())), float_ins, fast);
+    const Tensor fast_q = Eval1(QNode("QMatMul", 8), ins, fast);
+    const Tensor fast_expected = expected_codes(fast_y);
+    ASSERT_EQ(fast_q.dtype(), yz.dtype()) << Describe(c);
+    for (int64_t i = 0; i < fast_q.numel(); ++i) {
+      const int d = CodeAt(fast_q, i) - CodeAt(fast_expected, i);
+      ASSERT_LE(std::abs(d), 1) << Describe(c) << " element " << i;
+      flips += d != 0;
+    }
+    values += fast_q.numel();
+    // A scalar-or-N size only: N - 1 values is an error.
+    Tensor short_scales = Tensor::Zeros(DType::kFloat32, {c.n - 1});
+    if (c.n > 2) {
+      std::vector<const Tensor*> bad = ins;
+      bad[6] = &short_scales;
+      EXPECT_FALSE(Eval(QNode("QMatMul", 8), bad, "ref.QMatMul").ok()) << Describe(c);
+    }
+  }
+  EXPECT_LE(flips * 1000, values) << flips << " of " << values << " codes differ by a step";
+  std::cout << flips << " of " << values << " per-column codes differ by a step\n";
+}
+
+TEST(QMatMulRequantize, PerColumnOutputAfterGeluTakesTheReference) {
+  const Case c{{8, 16}, 6, true, 128, true, true, true, 0};
+  const Operands o = MakeOperands(c, 3);
+  Tensor ys = Tensor::Zeros(DType::kFloat32, {c.n});
+  Tensor yz = Tensor::Zeros(DType::kUInt8, {c.n});
+  for (int64_t j = 0; j < c.n; ++j) ys.data<float>()[j] = o.sy;
+  std::vector<const Tensor*> ins = Inputs(o, c, &o.x, true);
+  ins[6] = &ys;
+  ins[7] = &yz;
+  const std::string fast = CandidateName("QMatMulGelu", "onednn.qmatmul_u8s8_");
+  auto r = Eval(QNode("QMatMulGelu", 8), ins, fast);
+  ASSERT_FALSE(r.ok());  // the candidate declines the node (the session then takes ref.QMatMulGelu)
+  EXPECT_NE(r.status().message().find("per-column"), std::string::npos) << r.status().message();
+  EXPECT_TRUE(Eval(QNode("QMatMulGelu", 8), ins, "ref.QMatMulGelu").ok());
 }
 
 TEST(QMatMulRequantize, CodesOfAnotherTypeAreAnError) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "backends/registry.h"
@@ -340,7 +341,10 @@ TEST(QuantizeDecoder, Sam1DecoderOrtRunsItAndSamqAgrees) {
 // exist when the session leaves attention unfused during calibration) are quantized too, nothing
 // is excluded, and ONNX Runtime runs the file. samq still fuses every attention (SAM ViT's and
 // Hiera's patterns), with P's quantize-dequantize inside the kernel, and agrees with ONNX Runtime.
-void ExpectAttentionQuantized(const char* folder, sam::Family family, const char* output) {
+// `code_attentions`: how many attentions read Q, K and V as codes straight from their qkv
+// projection (passes/fuse_attention_codes: not SAM ViT's, whose rel-pos tables need float Q;
+// -1: not checked).
+void ExpectAttentionQuantized(const char* folder, sam::Family family, const char* output, int code_attentions) {
   SCOPED_TRACE(folder);
   const fs::path model = testing::FixturesDir() / folder / "encoder.onnx";
   const fs::path calib = testing::DataDir() / "coco-tiny" / "train2017";
@@ -369,8 +373,12 @@ void ExpectAttentionQuantized(const char* folder, sam::Family family, const char
   {
     auto session = rt::Session::Create(loaded->model, backends::DefaultRegistry());
     ASSERT_TRUE(session.ok()) << session.status().message();
-    int quantized_attentions = 0, softmaxes_left = 0, einsums_left = 0;
+    int quantized_attentions = 0, softmaxes_left = 0, einsums_left = 0, reading_codes = 0;
+    std::set<std::string> code_outputs;  // outputs of QMatMuls that requantize
+    for (const auto& n : (*session)->model().graph.nodes)
+      if (n.op_type == "QMatMul" && n.inputs.size() == 8) code_outputs.insert(n.outputs[0]);
     for (const auto& n : (*session)->model().graph.nodes) {
+      reading_codes += n.op_type == "Attention" && code_outputs.count(n.inputs[0]) > 0;
       einsums_left += n.op_type == "Einsum";  // SAM ViT's rel-pos terms: computed inside (power-of-two scale)
       // P's and Q's, K's, V's QuantDequants all moved in (the integer attention).
       quantized_attentions += n.op_type == "Attention" && n.inputs.size() == 16 && !n.inputs[8].empty() &&
@@ -378,6 +386,10 @@ void ExpectAttentionQuantized(const char* folder, sam::Family family, const char
       softmaxes_left += n.op_type == "Softmax";
     }
     EXPECT_EQ(quantized_attentions, softmaxes);
+    if (code_attentions >= 0) {
+      EXPECT_EQ(reading_codes, code_attentions);
+    }
+    std::printf("[quant] %s --quantize-attention: %d of %d attentions read codes\n", folder, reading_codes, softmaxes);
     EXPECT_EQ(softmaxes_left, 0);
     EXPECT_EQ(einsums_left, 0);
     int integer_kernels = 0;  // the per-node report names the kernel that multiplies the codes
@@ -396,8 +408,10 @@ void ExpectAttentionQuantized(const char* folder, sam::Family family, const char
 
 TEST(QuantizeAttention, EveryAttentionMatMulIsQuantizedAndRunsFused) {
   SAMQ_REQUIRE_FIXTURES();
-  ExpectAttentionQuantized("sam2-mini", sam::Family::kSam2, "image_embed");
-  ExpectAttentionQuantized("sam-vit-mini", sam::Family::kSam, "image_embeddings");
+  ExpectAttentionQuantized("sam2-mini", sam::Family::kSam2, "image_embed", -1);
+  ExpectAttentionQuantized("sam-vit-mini", sam::Family::kSam, "image_embeddings", 0);
+  // TinyViT: 10 windowed attentions, each reading its qkv projection's codes.
+  ExpectAttentionQuantized("mobilesam", sam::Family::kMobileSam, "image_embeddings", 10);
 }
 
 // Quantizing twice gives the same bytes (calibration, scales and export are deterministic).

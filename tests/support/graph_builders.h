@@ -22,6 +22,13 @@ inline ir::Node GraphNode(const std::string& op, std::vector<std::string> inputs
   return n;
 }
 
+// The same in samq's own domain (com.samq: the fused ops the passes make).
+inline ir::Node SamqNode(const std::string& op, std::vector<std::string> inputs, const std::string& output) {
+  ir::Node n = GraphNode(op, std::move(inputs), output);
+  n.domain = "com.samq";
+  return n;
+}
+
 // A float32 graph input/output; a dim < 0 is dynamic (named `param` when given).
 inline ir::ValueInfo FloatValue(const std::string& name, const std::vector<int64_t>& dims,
                                 const std::string& param = "") {

@@ -10,12 +10,6 @@
 namespace samq {
 namespace {
 
-// A com.samq node named after its output.
-ir::Node N(const std::string& op, std::vector<std::string> in, const std::string& out) {
-  ir::Node n = testing::GraphNode(op, std::move(in), out);
-  n.domain = "com.samq";
-  return n;
-}
 
 // x -> QMatMulGelu(s1, z1, w1, ws1, b1) -> h -> QMatMul(s2, z2, w2, ws2) -> y
 ir::Graph Mlp() {
@@ -24,8 +18,8 @@ ir::Graph Mlp() {
   g.outputs = {testing::FloatValueAnyShape("y")};
   for (const char* name : {"s1", "z1", "w1", "ws1", "b1", "s2", "z2", "w2", "ws2"})
     g.initializers[name] = Tensor::Scalar<float>(1.f);
-  g.nodes = {N("QMatMulGelu", {"x", "s1", "z1", "w1", "ws1", "b1"}, "h"),
-             N("QMatMul", {"h", "s2", "z2", "w2", "ws2"}, "y")};
+  g.nodes = {testing::SamqNode("QMatMulGelu", {"x", "s1", "z1", "w1", "ws1", "b1"}, "h"),
+             testing::SamqNode("QMatMul", {"h", "s2", "z2", "w2", "ws2"}, "y")};
   return g;
 }
 
@@ -48,7 +42,7 @@ TEST(FuseRequantize, ProducerWithoutBiasGetsAnEmptyBiasSlot) {
 TEST(FuseRequantize, ChainsFuseAtEveryLink) {
   ir::Graph g = Mlp();
   g.nodes[1].outputs = {"h2"};
-  g.nodes.push_back(N("QMatMul", {"h2", "s1", "z1", "w1", "ws1"}, "y"));
+  g.nodes.push_back(testing::SamqNode("QMatMul", {"h2", "s1", "z1", "w1", "ws1"}, "y"));
   EXPECT_EQ(passes::FuseRequantize(g), 2);
   EXPECT_EQ(g.nodes[1].inputs.size(), 8u);
   EXPECT_EQ(g.nodes[2].inputs.size(), 5u);
@@ -57,7 +51,7 @@ TEST(FuseRequantize, ChainsFuseAtEveryLink) {
 TEST(FuseRequantize, NearMissesStayUnfused) {
   {  // the hidden value is read by another node too
     ir::Graph g = Mlp();
-    g.nodes.push_back(N("Relu", {"h"}, "z"));
+    g.nodes.push_back(testing::SamqNode("Relu", {"h"}, "z"));
     EXPECT_EQ(passes::FuseRequantize(g), 0);
   }
   {  // the hidden value is a graph output

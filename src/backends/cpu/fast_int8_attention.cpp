@@ -24,6 +24,7 @@
 
 #include "backends/cpu/attention_rows.h"
 #include "backends/cpu/fast_kernels.h"
+#include "backends/cpu/int8_attention_operands.h"
 #include "backends/cpu/int8_tile.h"
 #include "backends/cpu/sam_attention.h"
 #include "core/parallel.h"
@@ -42,29 +43,6 @@ using OperandQuant = AttentionDims::OperandQuant;
 // The code offset that makes an operand's codes unsigned (A side of the tile) or signed (B side).
 int32_t ToUnsigned(const OperandQuant& q) { return q.u8 ? 0 : 128; }
 int32_t ToSigned(const OperandQuant& q) { return q.u8 ? -128 : 0; }
-
-// out[j] = Quantize(x[j * stride]) + offset, j < n; returns the sum of out. The offset makes the
-// codes fit the byte type T.
-template <typename T>
-SAMQ_CLONES int32_t QuantizeRow(const float* x, int64_t stride, int64_t n, const OperandQuant& q, int32_t offset,
-                                T* out) {
-  const float s = q.scale, z = q.zero_point, lo = q.qmin, hi = q.qmax, off = static_cast<float>(offset);
-  int32_t sum = 0;
-  if (stride == 1) {  // the same loop, which GCC vectorizes once the stride is known
-    for (int64_t j = 0; j < n; ++j) {
-      const int32_t code = static_cast<int32_t>(QuantizeToFloat(x[j], s, z, lo, hi) + off);
-      out[j] = static_cast<T>(code);
-      sum += code;
-    }
-    return sum;
-  }
-  for (int64_t j = 0; j < n; ++j) {
-    const int32_t code = static_cast<int32_t>(QuantizeToFloat(x[j * stride], s, z, lo, hi) + off);
-    out[j] = static_cast<T>(code);
-    sum += code;
-  }
-  return sum;
-}
 
 typedef float V16 __attribute__((vector_size(64), aligned(4), may_alias));
 typedef int32_t I16 __attribute__((vector_size(64)));
@@ -120,62 +98,6 @@ SAMQ_CLONES void OutputRow(const int32_t* acc, const int32_t* col, int32_t row_t
   for (int64_t c = 0; c < n; ++c) y[c * stride] = static_cast<float>(acc[c] - col[c] - row_term) * mult;
 }
 
-// An operand packed for the B side of the tile: Bpacked[(g * ld + j) * 4 + t] = code of element
-// (depth 4g+t, column j) + the signed offset, zero past the real depth and columns; col_sum[j] =
-// the sum over depth of the packed codes.
-struct PackedOperand {
-  std::vector<int8_t> codes;
-  std::vector<int32_t> col_sum;
-  std::vector<int8_t> lines;  // quantized lines, reused
-};
-
-// Interleaves four lines of n codes into dst[4 * j + t] = line t[j] and adds them to col_sum:
-// one depth group of the packed layout (GCC vectorizes it; byte by byte it cost as much as the
-// quantizing).
-SAMQ_CLONES void InterleaveGroup(const int8_t* l0, const int8_t* l1, const int8_t* l2, const int8_t* l3, int64_t n,
-                                 int8_t* dst, int32_t* col_sum) {
-  for (int64_t j = 0; j < n; ++j) {
-    dst[4 * j] = l0[j];
-    dst[4 * j + 1] = l1[j];
-    dst[4 * j + 2] = l2[j];
-    dst[4 * j + 3] = l3[j];
-    col_sum[j] += static_cast<int32_t>(l0[j]) + l1[j] + l2[j] + l3[j];
-  }
-}
-
-// Packs `depth` x `cols` elements, element (c, j) at src[c * dstride + j * jstride], into
-// [ceil(depth / 4)][ld][4] (ld >= cols, a multiple of 16). Lines are quantized along whichever
-// axis is contiguous (K's rows run along the depth, V's along the columns): a strided gather
-// with a division per element cost as much as MobileSAM's whole windowed products.
-void PackOperand(const float* src, int64_t depth, int64_t dstride, int64_t cols, int64_t jstride, int64_t ld,
-                 const OperandQuant& q, PackedOperand* out) {
-  const int64_t groups = (depth + 3) / 4;
-  out->codes.assign(static_cast<size_t>(groups * ld * 4), 0);
-  out->col_sum.assign(static_cast<size_t>(ld), 0);
-  const int32_t off = ToSigned(q);
-  if (dstride == 1 && jstride != 1) {  // one column (all its depths) at a time
-    out->lines.assign(static_cast<size_t>(groups * 4), 0);  // the depth tail stays zero
-    int8_t* line = out->lines.data();
-    for (int64_t j = 0; j < cols; ++j) {
-      out->col_sum[j] = QuantizeRow<int8_t>(src + j * jstride, 1, depth, q, off, line);
-      for (int64_t g = 0; g < groups; ++g) std::memcpy(&out->codes[(g * ld + j) * 4], line + g * 4, 4);
-    }
-    return;
-  }
-  // One depth (all columns) at a time, four depths (a group) per interleave; depths past the
-  // end are zero lines.
-  out->lines.assign(static_cast<size_t>(4 * cols), 0);
-  int8_t* lines = out->lines.data();
-  for (int64_t g = 0; g < groups; ++g) {
-    const int64_t in_group = std::min<int64_t>(4, depth - 4 * g);
-    for (int64_t t = 0; t < in_group; ++t)
-      QuantizeRow<int8_t>(src + (4 * g + t) * dstride, jstride, cols, q, off, lines + t * cols);
-    if (in_group < 4) std::fill(lines + in_group * cols, lines + 4 * cols, int8_t{0});
-    InterleaveGroup(lines, lines + cols, lines + 2 * cols, lines + 3 * cols, cols, out->codes.data() + g * ld * 4,
-                    out->col_sum.data());
-  }
-}
-
 class FastInt8Attention final : public rt::Kernel {
  public:
   Status Run(rt::KernelContext& ctx) override {
@@ -219,10 +141,10 @@ class FastInt8Attention final : public rt::Kernel {
     };
     // K^T of batch b ([d4][ldk][4], zq * column sums) and V ([nkp/4][dvp][4], zp * column sums).
     auto pack = [&](int64_t b, BatchOperands* o) {
-      PackOperand(pk + ko[b], d, a.k.col_stride, nk, a.k.row_stride, ldk, a.kq, &o->k);
+      PackAttentionOperand({pk, in.k_codes, ko[b]}, d, d, a.k.col_stride, nk, a.k.row_stride, ldk, a.kq, &o->k);
       for (int32_t& s : o->k.col_sum) s *= zq;
-      PackOperand(pv + vo[b], nk, a.v.row_stride, dv, a.v.col_stride, dvp, a.vq, &o->v);
-      o->v.codes.resize(static_cast<size_t>(nkp / 4 * dvp * 4), 0);  // whole key chunks of zeros
+      // V's packing covers whole key chunks (nkp keys, zero past nk).
+      PackAttentionOperand({pv, in.v_codes, vo[b]}, nk, nkp, a.v.row_stride, dv, a.v.col_stride, dvp, a.vq, &o->v);
       for (int32_t& s : o->v.col_sum) s *= zp;
     };
 
@@ -251,13 +173,19 @@ class FastInt8Attention final : public rt::Kernel {
       std::array<const float*, kQueryBlock> float_rows{};  // for the rel-pos terms
       std::array<int32_t, kQueryBlock> p_term{};
       const int64_t n_rows = std::min(kQueryBlock, nq - i0);
+      const int64_t q_at = qo[b] + i0 * a.q.row_stride;
+      // uint8 codes in whole VNNI groups are the tile's A rows as they are; otherwise the rows
+      // are quantized (or shifted) into scratch.
+      const bool q_in_place = in.q_codes && a.qq.u8 && a.q.col_stride == 1 && d % 4 == 0;
+      OperandRowsToBytes<uint8_t>({pq, in.q_codes, q_at}, a.q.row_stride, a.q.col_stride, n_rows, d, a.qq,
+                                  ToUnsigned(a.qq), q_in_place ? nullptr : s.qa.data(), d4 * 4, p_term.data(),
+                                  nullptr);
       for (int64_t r = 0; r < n_rows; ++r) {
-        const float* qrow = pq + qo[b] + (i0 + r) * a.q.row_stride;
-        uint8_t* qa = s.qa.data() + r * d4 * 4;
-        const int32_t sum = QuantizeRow<uint8_t>(qrow, a.q.col_stride, d, a.qq, ToUnsigned(a.qq), qa);
-        p_term[r] = zk * sum - static_cast<int32_t>(d) * zq * zk;  // the row's zero-point terms
-        rows[r] = qa;
+        p_term[r] = zk * p_term[r] - static_cast<int32_t>(d) * zq * zk;  // the row's zero-point terms
+        rows[r] = q_in_place ? static_cast<const uint8_t*>(in.q_codes) + q_at + r * a.q.row_stride
+                             : s.qa.data() + r * d4 * 4;
         if (a.rel_tables) {  // decomposed terms from the unquantized row (sam_attention.h)
+          const float* qrow = pq + q_at + r * a.q.row_stride;
           const float* qf = qrow;
           if (!q_dense) {
             for (int64_t c = 0; c < d; ++c) s.qf[r * d + c] = qrow[c * a.q.col_stride];
@@ -326,12 +254,15 @@ std::unique_ptr<rt::Kernel> MakeFastInt8Attention(const rt::KernelBuildInfo& inf
     *why = "float operands (no inputs 10..15)";
     return nullptr;
   }
-  for (size_t i = 0; i < info.input_types.size(); ++i)
-    if (info.node.has_input(static_cast<int>(i)) && !IsAttentionZeroPoint(static_cast<int>(i)) &&
-        info.input_types[i].dtype != DType::kFloat32) {
-      *why = "only float32 operands and scales";
+  for (size_t i = 0; i < info.input_types.size(); ++i) {
+    const DType t = info.input_types[i].dtype;
+    const bool codes = i < 3 && (t == DType::kUInt8 || t == DType::kInt8);  // checked by GetAttentionDims
+    if (info.node.has_input(static_cast<int>(i)) && !IsAttentionZeroPoint(static_cast<int>(i)) && !codes &&
+        t != DType::kFloat32) {
+      *why = "only float32 (or 8-bit code) operands and float32 scales";
       return nullptr;
     }
+  }
   return std::make_unique<FastInt8Attention>();
 }
 

@@ -82,7 +82,7 @@ class QMatMulKernel final : public rt::Kernel {
     if (!p_.bias.empty())
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
           memory(memory::desc({1, n_}, memory::data_type::f32, memory::dims{n_, 1}), Engine(), p_.bias.data());
-    if (p_.requantize) {
+    if (p_.requantize && p_.y_column_scales.empty()) {
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(RequantDivisorPostOp(p_)) | DNNL_ARG_SRC_1] = y_scale_mem_;
       if (p_.y_zero_point != 0) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST] = y_zp_mem_;
     }
@@ -153,6 +153,7 @@ rt::KernelCandidate Candidate(bool u8, bool gelu = false) {
             if (!ReadQuantParams(info, 1, u8, &p, why, /*codes_ok=*/true)) return nullptr;
             p.gelu = gelu;
             if (p.weights.rank() != 2) return Decline(why, "weights are not 2-D");
+            if (gelu && !p.y_column_scales.empty()) return Decline(why, "per-column output quantization after GELU");
             std::string fallback_why;
             auto fallback = (gelu ? RefQMatMulGeluCandidate() : RefQMatMulCandidate()).make(info, &fallback_why);
             if (!fallback) return Decline(why, "no reference fallback: " + fallback_why);

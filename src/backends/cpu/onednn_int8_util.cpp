@@ -41,16 +41,25 @@ bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, boo
   if (p->requantize) {
     const Tensor *ys = c(6), *yz = c(7);
     if (!codes_ok) return *why = "output requantization is QMatMul's only", false;
-    if (!ys || !yz || ys->numel() != 1 || yz->numel() != 1 || ys->dtype() != DType::kFloat32 ||
+    if (!ys || !yz || ys->numel() != yz->numel() || ys->dtype() != DType::kFloat32 ||
         (yz->dtype() != DType::kUInt8 && yz->dtype() != DType::kInt8))
-      return *why = "output scale/zero point are not constant float32/8-bit scalars", false;
-    p->y_scale = ys->data<float>()[0];
+      return *why = "output scale/zero point are not constant float32/8-bit values of one size", false;
     p->y_u8 = yz->dtype() == DType::kUInt8;
-    p->y_zero_point = p->y_u8 ? yz->data<uint8_t>()[0] : yz->data<int8_t>()[0];
+    auto zero_point = [&](int64_t i) -> int32_t { return p->y_u8 ? yz->data<uint8_t>()[i] : yz->data<int8_t>()[i]; };
+    p->y_scale = ys->data<float>()[0];
+    p->y_zero_point = zero_point(0);
+    p->y_column_scales.clear();
+    p->y_column_zero_points.clear();
+    if (ys->numel() != 1) {  // per output column (passes/fuse_attention_codes: Q, K and V of one qkv)
+      p->y_column_scales.assign(ys->data<float>(), ys->data<float>() + ys->numel());
+      for (int64_t i = 0; i < yz->numel(); ++i) p->y_column_zero_points.push_back(static_cast<float>(zero_point(i)));
+    }
   }
   if (w->dtype() != DType::kInt8 || ws->dtype() != DType::kFloat32) return *why = "weights are not int8", false;
   const int64_t channels = w->dim(channels_axis);
   if (ws->numel() != 1 && ws->numel() != channels) return *why = "weight scale size", false;
+  if (!p->y_column_scales.empty() && static_cast<int64_t>(p->y_column_scales.size()) != channels)
+    return *why = "output scale size", false;
   p->u8 = u8_wanted;
   p->x_scale = xs->data<float>()[0];
   p->x_zero_point = u8_wanted ? xz->data<uint8_t>()[0] : xz->data<int8_t>()[0];
@@ -63,6 +72,19 @@ bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, boo
     if (!b || b->dtype() != DType::kFloat32 || b->numel() != channels)
       return *why = "bias is not a constant float32 vector", false;
     p->bias.assign(b->data<float>(), b->data<float>() + channels);
+  }
+  if (!p->y_column_scales.empty()) {
+    // Per-column requantization folds into the output scales and the bias: column c computes
+    // acc * (s_x s_w[c] / s_y[c]) + (b[c] / s_y[c] + zp[c]) and oneDNN's conversion rounds (half to
+    // even) and saturates. A divide post-op per column cost the qkv projection half its time
+    // again; this moves the quotient by float rounding only (about 1 in 10^5 values lands on the
+    // neighbouring code, the same order as the float summation order already does).
+    p->out_scales.resize(static_cast<size_t>(channels), p->out_scales[0]);
+    p->bias.resize(static_cast<size_t>(channels), 0.f);
+    for (int64_t c = 0; c < channels; ++c) {
+      p->out_scales[c] /= p->y_column_scales[c];
+      p->bias[c] = p->bias[c] / p->y_column_scales[c] + p->y_column_zero_points[c];
+    }
   }
   return true;
 }
@@ -153,7 +175,7 @@ dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::des
   if (!p.bias.empty()) po.append_binary(dnnl::algorithm::binary_add, bias_desc);
   // The GELU after the bias, on the float result in registers (QMatMulGelu: MLP fc1 -> GELU).
   if (p.gelu) po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
-  if (p.requantize) {
+  if (p.requantize && p.y_column_scales.empty()) {  // (per column: folded into scales and bias)
     po.append_binary(dnnl::algorithm::binary_div, dnnl::memory::desc({1, 1}, dnnl::memory::data_type::f32,
                                                                      dnnl::memory::dims{1, 1}));
     po.append_eltwise(1.f, dnnl::algorithm::eltwise_round, 0.f, 0.f);

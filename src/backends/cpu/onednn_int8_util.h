@@ -35,6 +35,9 @@ struct QuantParams {
   float y_scale = 1.f;
   int32_t y_zero_point = 0;
   bool y_u8 = true;
+  // Per output column instead (passes/fuse_attention_codes): one scale and zero point each,
+  // folded by ReadQuantParams into out_scales and bias (not with a GELU).
+  std::vector<float> y_column_scales, y_column_zero_points;
 };
 // `channels`: the output channels (N of [K,N], M of OIHW); `u8_wanted` picks the candidate.
 // `codes_ok`: the op may take 8-bit codes as x and requantize its output (QMatMul); otherwise
@@ -67,7 +70,8 @@ inline dnnl::memory::data_type ActType(bool u8) {
 // as a binary-add post-op with `bias_desc` (only when has_bias), then GELU (erf) when p.gelu;
 // when p.requantize: division by y_scale (a binary post-op with a one-value f32 tensor, so the
 // quotient is the one QuantizeLinear computes), round half to even, then the destination zero
-// point (an integer added to an integer: exact) and saturation by oneDNN's conversion.
+// point (an integer added to an integer: exact) and saturation by oneDNN's conversion (per
+// output column the division is in the output scales instead, see QuantParams).
 dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::desc& bias_desc);
 // The post-op index of the y_scale divisor (after the bias and the GELU, when there are).
 inline int RequantDivisorPostOp(const QuantParams& p) { return (p.bias.empty() ? 0 : 1) + (p.gelu ? 1 : 0); }

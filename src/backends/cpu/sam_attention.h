@@ -34,6 +34,10 @@
 //     the zero points corrected per row and column; ref.Attention dequantizes and sums in double.
 //     Decomposed terms computed from Q (inputs 6, 7) use Q as given, before its quantization,
 //     as the file's rel-pos Einsums do.
+//     Q, K and V (inputs 0..2) may also arrive as those codes themselves (uint8 or int8, the type
+//     of the operand's zero point): passes/fuse_attention_codes makes the qkv projection emit
+//     them, so the float tensor and the kernel's quantizing pass over it disappear. Not with
+//     inputs 6, 7 (they need Q as float).
 //     k_transposed: Hiera and TinyViT export K already as Kᵀ ([B, heads, D, N], from a Transpose
 //     of the qkv split), so the kernel takes it as it is rather than transposing it back.
 //
@@ -111,16 +115,24 @@ struct AttentionDims {
   struct OperandQuant {
     float scale = 1.0f, zero_point = 0.0f, qmin = 0.0f, qmax = 255.0f;
     bool u8 = true;
+    bool codes = false;  // the operand arrives as these codes (uint8 when u8, else int8)
     float Quantize(float x) const { return QuantizeToFloat(x, scale, zero_point, qmin, qmax); }
     float QuantDequant(float x) const { return (Quantize(x) - zero_point) * scale; }
+    // Element `at` of a codes operand, dequantized.
+    float Dequantize(const void* codes, int64_t at) const {
+      const float c = u8 ? static_cast<const uint8_t*>(codes)[at] : static_cast<const int8_t*>(codes)[at];
+      return (c - zero_point) * scale;
+    }
   };
   bool quant_qkv = false;
   OperandQuant qq, kq, vq;
   OperandView q, k, v, y;
 };
-// The float inputs' data as the dims say which are there (null: absent or not in that role).
+// The float inputs' data as the dims say which are there (null: absent or not in that role),
+// and Q's, K's and V's bytes when they arrive as codes (then their float pointer is null).
 struct AttentionInputs {
   const float *q, *k, *v, *rel_h, *rel_w, *bias, *table_h, *table_w;
+  const void *q_codes, *k_codes, *v_codes;
 };
 AttentionInputs GetAttentionInputs(const rt::KernelContext& ctx, const AttentionDims& a);
 

@@ -65,6 +65,17 @@ Status InferAttention(rt::InferContext& ctx) {
     if (t == DType::kUndefined) continue;
     if (IsAttentionZeroPoint(i) && t != DType::kUInt8 && t != DType::kInt8)
       return ctx.Error("input {} (a zero point) has type {}; supported: uint8, int8", i, dtype_name(t));
+    if (i < 3 && (t == DType::kUInt8 || t == DType::kInt8)) {  // codes: the type of the operand's zero point
+      const int zp = 11 + 2 * i;
+      if (ctx.num_inputs() <= zp || !ctx.has_input(zp))
+        return ctx.Error("input {} is {} codes but the node has no zero point for it (input {})", i, dtype_name(t), zp);
+      const DType z = ctx.input_type(zp).dtype;
+      if (z != DType::kUndefined && z != t)
+        return ctx.Error("input {} is {} codes but its zero point (input {}) is {}", i, dtype_name(t), zp, dtype_name(z));
+      if (i == 0 && ctx.num_inputs() > 6 && ctx.has_input(6))
+        return ctx.Error("rel_pos_h/rel_pos_w need Q as float32, not codes");
+      continue;
+    }
     if (!IsAttentionZeroPoint(i) && t != DType::kFloat32)
       return ctx.Error("input {} has type {}; supported: float32", i, dtype_name(t));
   }
@@ -173,21 +184,21 @@ Status RefAttention(rt::KernelContext& ctx) {
     std::vector<double> th(static_cast<size_t>(kh)), tw(static_cast<size_t>(kw));
     for (int64_t row = lo; row < hi; ++row) {
       const int64_t b = row / nq, i = row % nq;
-      const float* qi = pq + qo[b] + i * a.q.row_stride;
-      const float* kb = pk + ko[b];
-      const float* vb = pv + vo[b];
-      // The integer attention's operands as the file computes them: quantize-dequantized.
-      auto q_at = [&](int64_t c) {
-        const float x = qi[c * a.q.col_stride];
-        return static_cast<double>(a.quant_qkv ? a.qq.QuantDequant(x) : x);
+      const int64_t qi_at = qo[b] + i * a.q.row_stride;
+      const float* qi = pq ? pq + qi_at : nullptr;  // (float Q only: the rel-pos tables need it)
+      // The integer attention's operands as the file computes them: quantize-dequantized, or
+      // dequantized codes.
+      auto operand = [&](const float* f, const void* codes, const AttentionDims::OperandQuant& q, int64_t at) {
+        if (codes) return static_cast<double>(q.Dequantize(codes, at));
+        const float x = f[at];
+        return static_cast<double>(a.quant_qkv ? q.QuantDequant(x) : x);
       };
+      auto q_at = [&](int64_t c) { return operand(pq, in.q_codes, a.qq, qi_at + c * a.q.col_stride); };
       auto k_at = [&](int64_t j, int64_t c) {
-        const float x = kb[j * a.k.row_stride + c * a.k.col_stride];
-        return static_cast<double>(a.quant_qkv ? a.kq.QuantDequant(x) : x);
+        return operand(pk, in.k_codes, a.kq, ko[b] + j * a.k.row_stride + c * a.k.col_stride);
       };
       auto v_at = [&](int64_t j, int64_t c) {
-        const float x = vb[j * a.v.row_stride + c * a.v.col_stride];
-        return static_cast<double>(a.quant_qkv ? a.vq.QuantDequant(x) : x);
+        return operand(pv, in.v_codes, a.vq, vo[b] + j * a.v.row_stride + c * a.v.col_stride);
       };
       if (pth) {  // the decomposed terms of this query from its own (unscaled) row
         const int64_t h = i / a.grid_w, w = i % a.grid_w;
@@ -296,9 +307,11 @@ OperandView DenseView(int64_t nb, int64_t rows, int64_t cols, bool transposed = 
 AttentionInputs GetAttentionInputs(const rt::KernelContext& ctx, const AttentionDims& a) {
   const bool rel = a.kh > 0 && !a.rel_tables;
   auto data = [&](int i, bool there) { return there ? ctx.input(i).data<float>() : nullptr; };
-  return {data(0, true), data(1, true),         data(2, true),
+  auto codes = [&](int i, bool there) { return there ? ctx.input(i).raw() : nullptr; };
+  return {data(0, !a.qq.codes), data(1, !a.kq.codes), data(2, !a.vq.codes),
           data(3, rel),  data(4, rel),          data(5, a.bias_batches > 0),
-          data(6, a.rel_tables), data(7, a.rel_tables)};
+          data(6, a.rel_tables), data(7, a.rel_tables),
+          codes(0, a.qq.codes), codes(1, a.kq.codes), codes(2, a.vq.codes)};
 }
 
 Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx) {
@@ -398,11 +411,22 @@ Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx) {
       oq.zero_point = oq.u8 ? zp.data<uint8_t>()[0] : zp.data<int8_t>()[0];
       oq.qmin = oq.u8 ? 0.0f : -128.0f;
       oq.qmax = oq.u8 ? 255.0f : 127.0f;
+      const DType t = ctx.input(o).dtype();
+      oq.codes = t != DType::kFloat32;
+      if (oq.codes && t != zp.dtype())
+        return Status::UserF("{}: input {} is {} but its zero point is {}", node.describe(), o, dtype_name(t),
+                             dtype_name(zp.dtype()));
     }
+    if (a.rel_tables && a.qq.codes)
+      return Status::UserF("{}: rel_pos_h/rel_pos_w need Q as float32, not codes", node.describe());
     a.quant_qkv = true;
   } else if (ctx.num_inputs() > 10) {
     return Status::UserF("{}: inputs 10..15 go together, and with P's (8, 9)", node.describe());
   }
+  for (int i = 0; i < 3; ++i)
+    if (ctx.input(i).dtype() != DType::kFloat32 && !a.quant_qkv)
+      return Status::UserF("{}: input {} is {}; codes need the operands' quantization (inputs 10..15)",
+                           node.describe(), i, dtype_name(ctx.input(i).dtype()));
   if (ctx.num_inputs() > 5 && ctx.has_input(5)) {
     const Tensor& bias = ctx.input(5);
     a.bias_batches = std::max<int64_t>(1, bias.numel() / std::max<int64_t>(1, a.nq * a.nk));

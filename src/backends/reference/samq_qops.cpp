@@ -4,6 +4,7 @@
 //   QuantDequant(x, s, zp)                       = DequantizeLinear(QuantizeLinear(x, s, zp), s, zp)
 //   QMatMul(x, s_x, zp_x, W[K,N] int8, s_w[, b][, s_y, zp_y])
 //       = QuantDequant(x) @ (W * s_w) (+ b), then QuantizeLinear(., s_y, zp_y) when s_y/zp_y are given
+//         (scalars, or [N]: one per output column)
 //   QMatMulGelu(same inputs) = QMatMul with the erf GELU before the output's QuantizeLinear
 //   QConv(x, s_x, zp_x, W int8, s_w[, b], attrs)  = Conv(QuantDequant(x), W * s_w[, b], attrs)
 // A QMatMul's x may also be the 8-bit codes of QuantizeLinear(x, s_x, zp_x) itself (type of zp_x):
@@ -86,8 +87,16 @@ void QuantDequantInto(const Tensor& x, const Tensor& scale, const Tensor& zp, fl
 Status CheckScalarParams(const rt::KernelContext& ctx) {
   if (ctx.input(1).numel() != 1 || ctx.input(2).numel() != 1)
     return ctx.Error("activation scale and zero point must be scalars");
-  if (ctx.has_input(7) && (ctx.input(6).numel() != 1 || ctx.input(7).numel() != 1))
-    return ctx.Error("output scale and zero point must be scalars");
+  return Status::Ok();
+}
+
+// A QMatMul's output quantization: scalars, or one scale and zero point per output column (the
+// last axis; passes/fuse_attention_codes gives a qkv projection Q's, K's and V's).
+Status CheckOutputParams(const rt::KernelContext& ctx, int64_t columns) {
+  if (!ctx.has_input(7)) return Status::Ok();
+  const int64_t n = ctx.input(6).numel();
+  if (n != ctx.input(7).numel() || (n != 1 && n != columns))
+    return ctx.Error("output scale and zero point must be scalars or {} values (one per column)", columns);
   return Status::Ok();
 }
 
@@ -189,16 +198,20 @@ void GeluErfExact(Tensor& y) {
   }
 }
 
-// QuantizeLinear of the float result into the node's 8-bit output (inputs 6, 7).
+// QuantizeLinear of the float result into the node's 8-bit output (inputs 6, 7; per-tensor or
+// per last-axis column).
 void RequantizeOutput(rt::KernelContext& ctx, const Tensor& y) {
-  const float s = ctx.input(6).data<float>()[0];
+  const Tensor& scale = ctx.input(6);
   const Tensor& zp = ctx.input(7);
+  const int64_t n = scale.numel();  // 1 or the column count (CheckOutputParams)
   Tensor q = Tensor::Zeros(zp.dtype(), y.shape());
   const float* v = y.data<float>();
-  if (zp.dtype() == DType::kUInt8)
-    for (int64_t i = 0; i < y.numel(); ++i) q.data<uint8_t>()[i] = QuantizeScalar<uint8_t>(v[i], s, zp.data<uint8_t>()[0]);
-  else
-    for (int64_t i = 0; i < y.numel(); ++i) q.data<int8_t>()[i] = QuantizeScalar<int8_t>(v[i], s, zp.data<int8_t>()[0]);
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    const int64_t c = i % n;
+    const float s = scale.data<float>()[c];
+    if (zp.dtype() == DType::kUInt8) q.data<uint8_t>()[i] = QuantizeScalar<uint8_t>(v[i], s, zp.data<uint8_t>()[c]);
+    else q.data<int8_t>()[i] = QuantizeScalar<int8_t>(v[i], s, zp.data<int8_t>()[c]);
+  }
   ctx.set_output(0, std::move(q));
 }
 
@@ -209,6 +222,7 @@ Status RunRefQMatMulImpl(rt::KernelContext& ctx, bool gelu) {
   if (x.dtype() != DType::kFloat32 && x.dtype() != ctx.input(2).dtype())
     return ctx.Error("input codes are {} but the zero point is {}", dtype_name(x.dtype()),
                      dtype_name(ctx.input(2).dtype()));
+  SAMQ_RETURN_IF_ERROR(CheckOutputParams(ctx, w.dim(1)));
   Tensor xq = DequantizedActivation(x, ctx.input(1), ctx.input(2));
   Tensor wf = DequantizeWeight(w, ctx.input(4), 1, w.dim(1));
   SAMQ_RETURN_IF_ERROR(RunAsFloatOp(ctx, "MatMul", RefMatMulCandidate(), {&xq, &wf}));
