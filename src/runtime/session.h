@@ -78,7 +78,9 @@ struct SessionOptions {
   // for the quantized block (com.samq QMBConv).
   bool fuse_mbconv = true;
   // With optimize: a QMatMul whose one reader is another QMatMul (MLP fc1 -> fc2) hands it 8-bit
-  // codes instead of float32 (passes/fuse_requantize.h): same arithmetic, a quarter of the bytes.
+  // codes instead of float32 (passes/fuse_requantize.h): same arithmetic, a quarter of the bytes;
+  // likewise a qkv projection hands the integer attention Q's, K's and V's codes
+  // (passes/fuse_attention_codes.h).
   bool fuse_requantize = true;
   // Chains of Pad / Reshape / Transpose / Slice that only move whole rows (SAM ViT's window
   // partition and unpartition) become one com.samq RowGather (passes/fuse_row_gather.h).
