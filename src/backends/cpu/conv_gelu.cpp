@@ -6,6 +6,7 @@
 #include "backends/cpu/deconv_gemm.h"
 #include "backends/cpu/fast_kernels.h"
 #include "backends/cpu/fast_math.h"
+#include "backends/cpu/gelu_rows.h"
 #include "backends/cpu/onednn_kernels.h"
 #include "backends/reference/linalg_nn_families.h"
 
@@ -56,11 +57,8 @@ rt::KernelCandidate RefConvTransposeGeluCandidate() {
 
 bool GeluIsTanh(const ir::Node& node) { return node.attr_string("approximate", "none") == "tanh"; }
 
-SAMQ_CLONES void GeluErfInPlace(float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = y[i];
-    y[i] = 0.5f * v * (1.0f + fastmath::Erf(v * 0.70710678118654752f));
-  }
+void GeluErfInPlace(float* y, int64_t n) {
+  cpu::GeluErfRow(y, y, n);
 }
 
 void AddConvGeluOp(rt::OpRegistry& r) {

@@ -10,7 +10,8 @@
 // stencil runs in float on those values with the weights dequantized once (the plane kernel of
 // fast.DepthwiseConv), and its output rows go through GELU and the project stage's quantization
 // straight into int8 codes. The project GEMM W3 [M x E] . D writes int32 into Y's rows, which
-// become s3 * sw3[m] * acc + b3[m] (+ R, GELU) while in cache.
+// become s3 * sw3[m] * acc + b3[m] (+ R, GELU) while in cache. The three per-value epilogues are
+// cpu::GeluQuantDequantAcc, GeluQuantizeBytes and ScaleBiasGeluAcc (gelu_rows.h).
 //
 // Float operations per value are those of the unfused fast kernels (onednn.qconv1x1_nchw_*,
 // fast.qconv_dw_*, fast.Add, fast.Gelu) in the same order: the fused block computes the same
@@ -25,7 +26,7 @@
 #include <vector>
 
 #include "backends/cpu/fast_kernels.h"
-#include "backends/cpu/fast_math.h"
+#include "backends/cpu/gelu_rows.h"
 #include "backends/cpu/mbconv_bands.h"
 #include "backends/cpu/onednn_int8_util.h"
 #include "backends/cpu/qmbconv.h"
@@ -39,8 +40,6 @@ namespace {
 constexpr int kX = 0, kR = kQMBConvResidual;
 // Per-thread working set aimed at, as fast.MBConv's.
 constexpr int64_t kStepBytes = 4 << 20;
-
-inline float GeluErf(float v) { return 0.5f * v * (1.0f + fastmath::Erf(v * 0.70710678118654752f)); }
 
 // How a stage quantizes its float input: codes clamp(rint(x / s) + zp, lo, hi), stored minus
 // `shift` as int8 for the GEMM stages.
@@ -103,38 +102,7 @@ void QuantizeShiftedRow(const float* x, int64_t n, ActQuant q, int8_t* out) {
     QuantizeShiftedRowPortable(x, n, q, out);
 }
 
-// In place: int32 acc -> GELU(acc * scale + bias) -> QuantizeLinear -> DequantizeLinear with `next`.
-SAMQ_CLONES void ExpandEpilogue(void* row, int64_t n, float scale, float bias, ActQuant next) {
-  const int32_t* acc = static_cast<const int32_t*>(row);
-  float* out = static_cast<float*>(row);
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = GeluErf(static_cast<float>(acc[i]) * scale + bias);
-    out[i] = (QuantizeToFloat(g, next.scale, next.zp, next.lo, next.hi) - next.zp) * next.scale;
-  }
-}
-
-// GELU of the depthwise output, quantized for the project GEMM.
-SAMQ_CLONES void DepthwiseEpilogue(const float* x, int64_t n, ActQuant next, int8_t* out) {
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = static_cast<int8_t>(QuantizeToFloat(GeluErf(x[i]), next.scale, next.zp, next.lo, next.hi) - next.shift);
-}
-
-// In place: int32 acc -> acc * scale + bias [+ r] [-> GELU].
-SAMQ_CLONES void ProjectEpilogue(void* row, int64_t n, float scale, float bias, const float* r, bool gelu) {
-  const int32_t* acc = static_cast<const int32_t*>(row);
-  float* out = static_cast<float*>(row);
-  if (r) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float v = (static_cast<float>(acc[i]) * scale + bias) + r[i];
-      out[i] = gelu ? GeluErf(v) : v;
-    }
-  } else {
-    for (int64_t i = 0; i < n; ++i) {
-      const float v = static_cast<float>(acc[i]) * scale + bias;
-      out[i] = gelu ? GeluErf(v) : v;
-    }
-  }
-}
+cpu::GeluQuant GeluQuantOf(ActQuant q) { return {q.scale, q.zp, q.lo, q.hi}; }
 
 class FastQMBConv final : public rt::Kernel {
  public:
@@ -180,7 +148,7 @@ class FastQMBConv final : public rt::Kernel {
       int32_t* acc = reinterpret_cast<int32_t*>(dst);
       SAMQ_RETURN_IF_ERROR(IntegerGemm(expand_, cols, sc.codes.data(), acc, cap * d.w));
       for (int64_t e = 0; e < d.e; ++e)
-        ExpandEpilogue(acc + e * cap * d.w, cols, expand_.scale[e], expand_.bias[e], dw_in_);
+        cpu::GeluQuantDequantAcc(acc + e * cap * d.w, cols, expand_.scale[e], expand_.bias[e], GeluQuantOf(dw_in_));
       return Status::Ok();
     };
     auto finish = [&](Scratch& sc, int64_t n, int64_t o0, int64_t rows, const float* ex, int64_t buf_rows,
@@ -191,13 +159,14 @@ class FastQMBConv final : public rt::Kernel {
       for (int64_t e = 0; e < d.e; ++e) {
         plane_(ex + e * cap * d.w, buf_rows, d.w, wd_.data() + e * k * k, bd_[e], pad_rows, d.pad_left, zeros.data(),
                sc.plane.data(), rows, d.ow);
-        DepthwiseEpilogue(sc.plane.data(), cols, project_.in, sc.codes.data() + e * cols);
+        cpu::GeluQuantizeBytes(sc.plane.data(), cols, GeluQuantOf(project_.in), static_cast<int32_t>(project_.in.shift),
+                               sc.codes.data() + e * cols);
       }
       float* yrows = py + n * d.m * ohw + o0 * d.ow;
       SAMQ_RETURN_IF_ERROR(IntegerGemm(project_, cols, sc.codes.data(), reinterpret_cast<int32_t*>(yrows), ohw));
       for (int64_t m = 0; m < d.m; ++m)
-        ProjectEpilogue(yrows + m * ohw, cols, project_.scale[m], project_.bias[m],
-                        pr ? pr + (n * d.m + m) * ohw + o0 * d.ow : nullptr, out_gelu);
+        cpu::ScaleBiasGeluAcc(yrows + m * ohw, cols, project_.scale[m], project_.bias[m],
+                              pr ? pr + (n * d.m + m) * ohw + o0 * d.ow : nullptr, out_gelu);
       return Status::Ok();
     };
     return ForEachMBConvStep<Scratch>(d, step, expand, finish);

@@ -1,13 +1,7 @@
 #include "backends/cpu/quantize_bytes.h"
 
+#include "backends/cpu/avx512_path.h"
 #include "core/quantize_math.h"
-
-#if defined(__GNUC__) && defined(__x86_64__)
-// GCC 12 warns inside its own AVX-512 headers (their _mm512_undefined_* operands) at -O3.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#define SAMQ_HAVE_AVX512_PATH 1
-#endif
 
 namespace samq::backends::cpu {
 
@@ -39,11 +33,6 @@ __attribute__((target("avx512f,avx512bw"))) void QuantizeBytesKernel(const float
     q = _mm512_sub_epi32(_mm512_min_epi32(_mm512_max_epi32(q, vmin), vmax), sh);
     _mm512_mask_cvtepi32_storeu_epi8(out + i, m, q);
   }
-}
-
-bool CpuHasAvx512Bw() {
-  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  return has;
 }
 
 }  // namespace
