@@ -9,6 +9,7 @@
 #include "passes/fold_qdq_to_integer.h"
 #include "passes/fuse_qconv_gelu.h"
 #include "passes/fuse_attention_codes.h"
+#include "passes/fuse_qconv_pair.h"
 #include "passes/fuse_requantize.h"
 #include "passes/fuse_conv_gelu.h"
 #include "passes/fuse_gelu.h"
@@ -204,6 +205,8 @@ Status Session::Impl::Compile() {
     if (options.fuse_requantize) {
       passes::FuseRequantize(g);
       passes::FuseAttentionCodes(g);  // the qkv projection -> integer attention, likewise
+      // Two dense integer convs in a row hand over NHWC codes (after FuseQMBConv took its convs).
+      if (registry->Find("com.samq", "QConvPair")) passes::FuseQConvPair(g);
     }
   }
 
@@ -421,6 +424,7 @@ int IntegerOpsRun(const NodeKernelChoice& c) {
   if (c.op_type == "QMatMul" || c.op_type == "QConv" || c.op_type == "QConvGelu" || c.op_type == "QMatMulGelu") return 1;
   // A QConv made channels-last (passes/fuse_channels_last_depthwise) keeps its quantized input.
   if (c.op_type == "DepthwiseConvNhwc" && c.kernel.find("qdq") != std::string::npos) return 1;
+  if (c.op_type == "QConvPair") return 2;
   return c.op_type == "QMBConv" ? 3 : 0;
 }
 

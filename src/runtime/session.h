@@ -80,7 +80,8 @@ struct SessionOptions {
   // With optimize: a QMatMul whose one reader is another QMatMul (MLP fc1 -> fc2) hands it 8-bit
   // codes instead of float32 (passes/fuse_requantize.h): same arithmetic, a quarter of the bytes;
   // likewise a qkv projection hands the integer attention Q's, K's and V's codes
-  // (passes/fuse_attention_codes.h).
+  // (passes/fuse_attention_codes.h), and two dense QConvs in a row become one com.samq QConvPair
+  // that hands over NHWC codes (passes/fuse_qconv_pair.h).
   bool fuse_requantize = true;
   // Chains of Pad / Reshape / Transpose / Slice that only move whole rows (SAM ViT's window
   // partition and unpartition) become one com.samq RowGather (passes/fuse_row_gather.h).
@@ -97,7 +98,7 @@ struct NodeKernelChoice {
 
 // How many of the model's quantized MatMul/Gemm/Conv nodes the choice runs on an integer kernel
 // (not a reference one): 1 for QMatMul, QConv and their GELU forms and a quantized
-// DepthwiseConvNhwc (a depthwise QConv made channels-last), 3 for a QMBConv (three convs), else 0.
+// DepthwiseConvNhwc (a depthwise QConv made channels-last), 2 for a QConvPair, 3 for a QMBConv (three convs), else 0.
 int IntegerOpsRun(const NodeKernelChoice& c);
 
 // Every node whose op the registry lacks, all at once, in one message per node:

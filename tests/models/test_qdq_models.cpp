@@ -34,7 +34,7 @@ std::unique_ptr<rt::Session> Load(const fs::path& model, int threads = 2, bool f
 
 // Quantized MatMul/Conv nodes that run on a fast (non-reference) kernel: oneDNN's integer ones,
 // the pointwise NCHW GEMM, the depthwise QDQ + float stencil; QConvGelu / QMatMulGelu carry their GELU;
-// a QMBConv is three integer convs.
+// a QMBConv is three integer convs, a QConvPair two.
 int IntegerKernels(const rt::Session& s) {
   int n = 0;
   for (const auto& c : s.kernel_choices()) n += rt::IntegerOpsRun(c);

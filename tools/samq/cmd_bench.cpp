@@ -378,7 +378,7 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_flag("--no-fuse-mbconv", args->no_fuse_mbconv,
                 "Keep expand / depthwise / project convs separate (A/B timing of passes/fuse_mbconv: MBConv and QMBConv)");
   cmd->add_flag("--no-fuse-requantize", args->no_fuse_requantize,
-                "Quantized MLPs and attentions: fc1 hands fc2, and qkv hands the integer attention, float32, not codes (A/B timing of passes/fuse_requantize and fuse_attention_codes)");
+                "Quantized MLPs, attentions and conv pairs: fc1 hands fc2, qkv the integer attention, and a dense QConv the next one float32, not codes (A/B timing of passes/fuse_requantize, fuse_attention_codes and fuse_qconv_pair)");
   cmd->add_flag("--no-row-gather", args->no_row_gather,
                 "Keep layout chains (window partition/unpartition) as separate nodes (A/B timing of passes/fuse_row_gather)");
   cmd->add_flag("--no-channels-last-depthwise", args->no_channels_last_depthwise,

@@ -28,9 +28,10 @@ SAMQ_CLONES void GeluQuantDequantAccPortable(void* row, int64_t n, float scale, 
 SAMQ_CLONES void GeluQuantizeBytesPortable(const float* x, int64_t n, const GeluQuant& q, int32_t shift,
                                            int8_t* out) {
   const GeluQuant k = q;
-  const float sh = static_cast<float>(shift);
+  // Through int32: a u8 code above 127 with no shift wraps to its byte (C++20 modular narrowing).
   for (int64_t i = 0; i < n; ++i)
-    out[i] = static_cast<int8_t>(QuantizeToFloat(GeluErf(x[i]), k.scale, k.zero_point, k.qmin, k.qmax) - sh);
+    out[i] = static_cast<int8_t>(
+        static_cast<int32_t>(QuantizeToFloat(GeluErf(x[i]), k.scale, k.zero_point, k.qmin, k.qmax)) - shift);
 }
 
 SAMQ_CLONES void ScaleBiasGeluAccPortable(void* row, int64_t n, float scale, float bias, const float* r, bool gelu) {

@@ -30,7 +30,8 @@ void GeluErfRow(const float* x, float* y, int64_t n);
 // DequantizeLinear back: (code - zero_point) * q.scale, as float.
 void GeluQuantDequantAcc(void* row, int64_t n, float scale, float bias, const GeluQuant& q);
 
-// out[i] = code(GELU(x[i])) - shift as bytes (shift 128 turns u8 codes into int8 ones).
+// out[i] = code(GELU(x[i])) - shift as bytes (shift 128 turns u8 codes into int8 ones; with
+// shift 0 the bytes are the u8 or s8 codes themselves).
 void GeluQuantizeBytes(const float* x, int64_t n, const GeluQuant& q, int32_t shift, int8_t* out);
 
 // In place over n int32 sums: v = acc * scale + bias [+ r[i]], then GELU when gelu is set.

@@ -11,6 +11,7 @@
 #include "backends/cpu/onednn_kernels.h"
 #include "backends/cpu/projected_attention.h"
 #include "backends/cpu/qconv_kernels.h"
+#include "backends/cpu/qconv_pair.h"
 #include "backends/cpu/qmbconv.h"
 #include "backends/cpu/resize_bilinear.h"
 #include "backends/cpu/resize_crop_resize.h"
@@ -56,6 +57,7 @@ void RegisterCpuKernels(rt::OpRegistry& r) {
   fast::AddSamAttentionOp(r);  // com.samq Attention schema + kernels (passes/fuse_sam_attention)
   fast::AddMBConvOp(r);  // com.samq MBConv (passes/fuse_mbconv)
   fast::AddQMBConvOp(r);  // com.samq QMBConv (passes/fuse_mbconv's FuseQMBConv)
+  AddQConvPairOp(r);      // com.samq QConvPair (passes/fuse_qconv_pair)
   fast::AddProjectedAttentionOp(r);  // com.samq ProjectedAttention (passes/fuse_projected_attention)
 }
 
