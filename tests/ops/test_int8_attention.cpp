@@ -52,6 +52,47 @@ TEST(Int8Tile, MatchesPlainIntegerSums) {
   std::printf("[int8 tile] vpdpbusd on this CPU: %s\n", backends::fast::Int8TilesUseVnni() ? "yes" : "no");
 }
 
+// Copying code rows (the qkv projection's codes) into an operand: each code plus the offset, as
+// bytes of the operand's type, with row and column sums; contiguous rows of lengths around the
+// vector widths (1 to 65) and strided ones, each output optional.
+TEST(Int8AttentionOperands, CopiedCodeRowsAddTheOffsetAndSum) {
+  std::mt19937 gen(4);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (bool src_u8 : {true, false})
+    for (int64_t n : {1, 7, 16, 17, 32, 33, 64, 65})
+      for (int64_t col_stride : {1, 3})
+        for (bool outputs : {true, false}) {
+          const int64_t rows = 5, row_stride = n * col_stride + 2, pitch = n + 3;
+          std::vector<uint8_t> src(static_cast<size_t>(rows * row_stride));
+          for (auto& b : src) b = static_cast<uint8_t>(byte(gen));
+          const int32_t offset = src_u8 ? -128 : 128;  // u8 codes into int8 bytes, and back
+          std::vector<int32_t> want_rows(rows, 0), want_cols(static_cast<size_t>(n), 5);
+          std::vector<int8_t> want(static_cast<size_t>(rows * pitch), 0);
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t c = 0; c < n; ++c) {
+              const uint8_t b = src[r * row_stride + c * col_stride];
+              const int32_t code = (src_u8 ? static_cast<int32_t>(b) : static_cast<int32_t>(static_cast<int8_t>(b))) + offset;
+              want[r * pitch + c] = static_cast<int8_t>(code);
+              want_rows[r] += code;
+              want_cols[c] += code;
+            }
+          std::vector<int32_t> got_rows(rows, -1), got_cols(static_cast<size_t>(n), 5);
+          std::vector<int8_t> got(static_cast<size_t>(rows * pitch), 0);
+          backends::fast::CopyOperandCodes<int8_t>(src.data(), src_u8, row_stride, col_stride, rows, n, offset,
+                                                   outputs ? got.data() : nullptr, pitch,
+                                                   outputs ? got_rows.data() : nullptr, got_cols.data());
+          const std::string at = "src_u8 " + std::to_string(src_u8) + " n " + std::to_string(n) + " col_stride " +
+                                 std::to_string(col_stride);
+          EXPECT_EQ(got_cols, want_cols) << at;
+          if (outputs) {
+            EXPECT_EQ(got, want) << at;  // including the untouched pitch padding
+            EXPECT_EQ(got_rows, want_rows) << at;
+          } else {
+            EXPECT_EQ(got, std::vector<int8_t>(want.size(), 0)) << at;
+          }
+        }
+}
+
 // The operands' quantizing rows (int8_attention_operands.h) give QuantizeLinear's codes for every
 // value, ties, saturation, infinities and NaN included, plus the offset that changes the code
 // type, and their row and column sums; contiguous and strided rows, lengths not a multiple of 16.
