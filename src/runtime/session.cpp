@@ -22,6 +22,7 @@
 #include "passes/fuse_mbconv.h"
 #include "passes/fuse_projected_attention.h"
 #include "passes/fuse_resize_crop.h"
+#include "passes/fuse_residual_add.h"
 #include "passes/fuse_row_gather.h"
 #include "passes/fuse_sam_attention.h"
 #include "passes/verify_and_sort.h"
@@ -207,6 +208,12 @@ Status Session::Impl::Compile() {
       passes::FuseAttentionCodes(g);  // the qkv projection -> integer attention, likewise
       // Two dense integer convs in a row hand over NHWC codes (after FuseQMBConv took its convs).
       if (registry->Find("com.samq", "QConvPair")) passes::FuseQConvPair(g);
+    }
+    // Last: the passes above match QMatMul and RowGather nodes without an addend.
+    if (options.fuse_residual_add) {
+      TypeMap add_types;  // the pass folds only Adds of two same-shape float32 operands
+      SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, add_types));
+      passes::FuseResidualAdd(g, add_types);
     }
   }
 

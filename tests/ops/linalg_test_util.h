@@ -29,6 +29,13 @@ using elem::ExpectTensor;
 using elem::F;
 using elem::MakeNode;
 
+// A com.samq node with `inputs` inputs named as MakeNode names them.
+inline ir::Node SamqOpNode(const std::string& op, int inputs) {
+  ir::Node n = MakeNode(op, inputs);
+  n.domain = "com.samq";
+  return n;
+}
+
 // Standard-normal float32 values from a fixed seed (so a failure reproduces).
 inline Tensor Random(Shape s, uint32_t seed, float scale = 1.0f) {
   Tensor t = Tensor::Zeros(DType::kFloat32, std::move(s));

@@ -15,14 +15,6 @@
 namespace samq::testing::linalg {
 namespace {
 
-
-ir::Node QNode(const std::string& op, int inputs) {
-  ir::Node n = MakeNode(op, inputs);
-  n.domain = "com.samq";
-  return n;
-}
-
-
 Tensor ZeroPoint(bool u8, int zp) {
   return u8 ? Tensor::Scalar<uint8_t>(static_cast<uint8_t>(zp)) : Tensor::Scalar<int8_t>(static_cast<int8_t>(zp));
 }
@@ -103,14 +95,14 @@ TEST(QMatMulRequantize, ReferenceCodesInAndRequantizedOutEqualTheFloatPath) {
     const std::string op = c.gelu ? "QMatMulGelu" : "QMatMul", ref = "ref." + op;
     const Tensor codes = Codes(o.x, o.sx, o.xz);
     const auto float_ins = Inputs(o, c, &o.x, false);
-    const Tensor y = Eval1(QNode(op, static_cast<int>(float_ins.size())), float_ins, ref);
+    const Tensor y = Eval1(SamqOpNode(op, static_cast<int>(float_ins.size())), float_ins, ref);
     // Codes in: the same bits as float in.
     const auto code_ins = Inputs(o, c, &codes, false);
-    EXPECT_EQ(CountDiffering(y, Eval1(QNode(op, static_cast<int>(code_ins.size())), code_ins, ref)), 0) << Describe(c);
+    EXPECT_EQ(CountDiffering(y, Eval1(SamqOpNode(op, static_cast<int>(code_ins.size())), code_ins, ref)), 0) << Describe(c);
     // Requantized out: QuantizeLinear of the float output, with float or code input.
     const Tensor expected = Codes(y, o.sy, o.yz);
     for (const Tensor* x : {&o.x, &codes}) {
-      const Tensor q = Eval1(QNode(op, 8), Inputs(o, c, x, true), ref);
+      const Tensor q = Eval1(SamqOpNode(op, 8), Inputs(o, c, x, true), ref);
       ASSERT_EQ(q.dtype(), o.yz.dtype()) << Describe(c);
       ASSERT_EQ(q.shape(), y.shape()) << Describe(c);
       for (int64_t i = 0; i < q.numel(); ++i)
@@ -129,11 +121,11 @@ TEST(QMatMulRequantize, OnednnKernelsMatchTheirFloatPath) {
     ASSERT_FALSE(fast.empty()) << op;
     const Tensor codes = Codes(o.x, o.sx, o.xz);
     const auto float_ins = Inputs(o, c, &o.x, false);
-    const Tensor y = Eval1(QNode(op, static_cast<int>(float_ins.size())), float_ins, fast);
+    const Tensor y = Eval1(SamqOpNode(op, static_cast<int>(float_ins.size())), float_ins, fast);
     const auto code_ins = Inputs(o, c, &codes, false);
-    EXPECT_EQ(CountDiffering(y, Eval1(QNode(op, static_cast<int>(code_ins.size())), code_ins, fast)), 0) << Describe(c);
+    EXPECT_EQ(CountDiffering(y, Eval1(SamqOpNode(op, static_cast<int>(code_ins.size())), code_ins, fast)), 0) << Describe(c);
     const Tensor expected = Codes(y, o.sy, o.yz);
-    const Tensor q = Eval1(QNode(op, 8), Inputs(o, c, &codes, true), fast);
+    const Tensor q = Eval1(SamqOpNode(op, 8), Inputs(o, c, &codes, true), fast);
     ASSERT_EQ(q.dtype(), o.yz.dtype()) << Describe(c);
     ASSERT_EQ(q.numel(), y.numel()) << Describe(c);
     const int lo = c.y_u8 ? 0 : -128, hi = c.y_u8 ? 255 : 127;
@@ -188,15 +180,15 @@ TEST(QMatMulRequantize, PerColumnOutputQuantization) {
       }
       return q;
     };
-    const Tensor ref_y = Eval1(QNode("QMatMul", static_cast<int>(float_ins.size())), float_ins, "ref.QMatMul");
-    const Tensor ref_q = Eval1(QNode("QMatMul", 8), ins, "ref.QMatMul");
+    const Tensor ref_y = Eval1(SamqOpNode("QMatMul", static_cast<int>(float_ins.size())), float_ins, "ref.QMatMul");
+    const Tensor ref_q = Eval1(SamqOpNode("QMatMul", 8), ins, "ref.QMatMul");
     const Tensor ref_expected = expected_codes(ref_y);
     ASSERT_EQ(ref_q.dtype(), yz.dtype()) << Describe(c);
     for (int64_t i = 0; i < ref_q.numel(); ++i)
       ASSERT_EQ(CodeAt(ref_q, i), CodeAt(ref_expected, i)) << Describe(c) << " element " << i;
     const std::string fast = CandidateName("QMatMul", c.x_u8 ? "onednn.qmatmul_u8s8_" : "onednn.qmatmul_s8s8_");
-    const Tensor fast_y = Eval1(QNode("QMatMul", static_cast<int>(float_ins.size())), float_ins, fast);
-    const Tensor fast_q = Eval1(QNode("QMatMul", 8), ins, fast);
+    const Tensor fast_y = Eval1(SamqOpNode("QMatMul", static_cast<int>(float_ins.size())), float_ins, fast);
+    const Tensor fast_q = Eval1(SamqOpNode("QMatMul", 8), ins, fast);
     const Tensor fast_expected = expected_codes(fast_y);
     ASSERT_EQ(fast_q.dtype(), yz.dtype()) << Describe(c);
     for (int64_t i = 0; i < fast_q.numel(); ++i) {
@@ -210,7 +202,7 @@ TEST(QMatMulRequantize, PerColumnOutputQuantization) {
     if (c.n > 2) {
       std::vector<const Tensor*> bad = ins;
       bad[6] = &short_scales;
-      EXPECT_FALSE(Eval(QNode("QMatMul", 8), bad, "ref.QMatMul").ok()) << Describe(c);
+      EXPECT_FALSE(Eval(SamqOpNode("QMatMul", 8), bad, "ref.QMatMul").ok()) << Describe(c);
     }
   }
   EXPECT_LE(flips * 1000, values) << flips << " of " << values << " codes differ by a step";
@@ -227,10 +219,10 @@ TEST(QMatMulRequantize, PerColumnOutputAfterGeluTakesTheReference) {
   ins[6] = &ys;
   ins[7] = &yz;
   const std::string fast = CandidateName("QMatMulGelu", "onednn.qmatmul_u8s8_");
-  auto r = Eval(QNode("QMatMulGelu", 8), ins, fast);
+  auto r = Eval(SamqOpNode("QMatMulGelu", 8), ins, fast);
   ASSERT_FALSE(r.ok());  // the candidate declines the node (the session then takes ref.QMatMulGelu)
   EXPECT_NE(r.status().message().find("per-column"), std::string::npos) << r.status().message();
-  EXPECT_TRUE(Eval(QNode("QMatMulGelu", 8), ins, "ref.QMatMulGelu").ok());
+  EXPECT_TRUE(Eval(SamqOpNode("QMatMulGelu", 8), ins, "ref.QMatMulGelu").ok());
 }
 
 TEST(QMatMulRequantize, CodesOfAnotherTypeAreAnError) {
@@ -238,7 +230,7 @@ TEST(QMatMulRequantize, CodesOfAnotherTypeAreAnError) {
   Operands o = MakeOperands(c, 7);
   const Tensor s8_codes = Codes(o.x, o.sx, ZeroPoint(false, 0));  // zero point is uint8
   for (const std::string& kernel : {std::string("ref.QMatMul"), CandidateName("QMatMul", "onednn.qmatmul_u8s8_")}) {
-    auto r = Eval(QNode("QMatMul", 5), {&s8_codes, &o.xs, &o.xz, &o.w, &o.ws}, kernel);
+    auto r = Eval(SamqOpNode("QMatMul", 5), {&s8_codes, &o.xs, &o.xz, &o.w, &o.ws}, kernel);
     ASSERT_FALSE(r.ok()) << kernel;
     EXPECT_NE(r.status().message().find("int8"), std::string::npos) << r.status().message();
   }

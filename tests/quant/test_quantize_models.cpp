@@ -11,6 +11,9 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <string>
+
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "backends/registry.h"
@@ -51,9 +54,13 @@ Agreement Compare(const Tensor& a, const Tensor& b) {
   return r;
 }
 
+// One folder per test process (the pid in the name): two test processes never share one, so
+// neither clears the other's files half way through (a remove_all racing another once failed a
+// ctest -j2 run with "cannot remove all: No such file or directory").
 fs::path TempDir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("samq_quant_models_" + name);
-  fs::remove_all(d);
+  fs::path d = fs::temp_directory_path() / ("samq_quant_models_" + name + "_" + std::to_string(::getpid()));
+  std::error_code ec;
+  fs::remove_all(d, ec);
   fs::create_directories(d);
   return d;
 }

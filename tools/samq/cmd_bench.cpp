@@ -57,6 +57,7 @@ struct BenchArgs {
   bool no_fuse_mbconv = false;
   bool no_fuse_requantize = false;
   bool no_row_gather = false;
+  bool no_fuse_residual_add = false;
   bool no_channels_last_depthwise = false;
   bool no_fuse_channels_last_pool = false;
   bool no_integer_attention = false;
@@ -258,6 +259,7 @@ Status RunBench(const BenchArgs& a) {
   so.fuse_mbconv = !a.no_fuse_mbconv;
   so.fuse_requantize = !a.no_fuse_requantize;
   so.fuse_row_gather = !a.no_row_gather;
+  so.fuse_residual_add = !a.no_fuse_residual_add;
   so.fuse_channels_last_depthwise = !a.no_channels_last_depthwise;
   so.fuse_channels_last_pool = !a.no_fuse_channels_last_pool;
   so.integer_attention = !a.no_integer_attention;
@@ -381,6 +383,8 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
                 "Quantized MLPs, attentions and conv pairs: fc1 hands fc2, qkv the integer attention, and a dense QConv the next one float32, not codes (A/B timing of passes/fuse_requantize, fuse_attention_codes and fuse_qconv_pair)");
   cmd->add_flag("--no-row-gather", args->no_row_gather,
                 "Keep layout chains (window partition/unpartition) as separate nodes (A/B timing of passes/fuse_row_gather)");
+  cmd->add_flag("--no-fuse-residual-add", args->no_fuse_residual_add,
+                "Keep residual Adds separate from the QMatMul / RowGather before them (A/B timing of passes/fuse_residual_add)");
   cmd->add_flag("--no-channels-last-depthwise", args->no_channels_last_depthwise,
                 "Keep TinyViT's local convs NCHW between two transposes (A/B timing of passes/fuse_channels_last_depthwise)");
   AddPrecisionOption(cmd, &args->precision);

@@ -103,7 +103,7 @@ class FastInt8Attention final : public rt::Kernel {
   Status Run(rt::KernelContext& ctx) override {
     SAMQ_ASSIGN_OR_RETURN(const AttentionDims a, GetAttentionDims(ctx));
     if (!a.quant_qkv) return Status::InternalF("{}: the integer kernel needs inputs 8..15", ctx.node().describe());
-    Tensor& y = ctx.output(0);
+    Tensor& y = AttentionOutput(ctx, a);
     const int64_t nb = a.nb, nq = a.nq, d = a.d, nk = a.nk, dv = a.dv;
     if (y.numel() == 0 || nb * nq * dv == 0) return Status::Ok();
     if (nk == 0) {  // softmax over no keys: NaN, as the reference

@@ -56,7 +56,7 @@ class FastAttention final : public rt::Kernel {
     SAMQ_ASSIGN_OR_RETURN(const AttentionDims a, GetAttentionDims(ctx));
     if (a.q.col_stride != 1 || a.v.col_stride != 1 || a.y.col_stride != 1)
       return Status::InternalF("{}: fast.Attention needs contiguous Q, V and Y rows", ctx.node().describe());
-    Tensor& y = ctx.output(0);
+    Tensor& y = AttentionOutput(ctx, a);
     const int64_t nb = a.nb, nq = a.nq, d = a.d, nk = a.nk, dv = a.dv;
     if (y.numel() == 0 || nb * nq * dv == 0) return Status::Ok();
     if (nk == 0) {  // softmax over no keys: the reference gives NaN (0/0); so does this

@@ -90,6 +90,9 @@ struct OperandView {
   std::vector<int64_t> BatchOffsets() const;
   // The largest offset the view reaches over [batch_count, rows, cols] (-1 when empty).
   int64_t MaxOffset(int64_t rows, int64_t cols) const;
+  // Whether [batch_count, rows, cols] through this view lands on each of elements [0, numel)
+  // exactly once: a kernel that writes every view element may then skip zero-filling its output.
+  bool CoversEachElementOnce(int64_t rows, int64_t cols, int64_t numel) const;
 };
 // Parses a *_view attribute; nullopt when malformed (fewer than 3 values, odd pairs, sizes < 1
 // or negative strides/offsets).
@@ -139,5 +142,10 @@ AttentionInputs GetAttentionInputs(const rt::KernelContext& ctx, const Attention
 // From the run-time shapes (already type-checked) and attributes; views are checked against the
 // actual tensor sizes, so a malformed com.samq node is an error, not an out-of-bounds access.
 Result<AttentionDims> GetAttentionDims(const rt::KernelContext& ctx);
+
+// Output 0 for a kernel that writes every [nb, nq, dv] element of Y's view: not zero-filled first
+// when the view covers the whole output (always, for the layouts the passes make), zero-filled
+// otherwise, so elements the view skips keep a defined value.
+Tensor& AttentionOutput(rt::KernelContext& ctx, const AttentionDims& a);
 
 }  // namespace samq::backends::fast

@@ -270,6 +270,31 @@ int64_t OperandView::MaxOffset(int64_t rows, int64_t cols) const {
   return m;
 }
 
+Tensor& AttentionOutput(rt::KernelContext& ctx, const AttentionDims& a) {
+  const int64_t numel = shape_numel(ctx.output_type(0).dims);
+  if (a.y.batch_count() == a.nb && a.y.CoversEachElementOnce(a.nq, a.dv, numel)) return ctx.output_for_overwrite(0);
+  return ctx.output(0);
+}
+
+bool OperandView::CoversEachElementOnce(int64_t rows, int64_t cols, int64_t numel) const {
+  if (offset != 0) return false;
+  // A bijection onto [0, numel) exactly when, with the dims of size 1 left out and the rest
+  // sorted by stride, each stride is the product of the sizes before it and all sizes multiply
+  // to numel (a permuted dense layout).
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size)
+  for (const auto& [size, stride] : batch)
+    if (size != 1) dims.emplace_back(stride, size);
+  if (rows != 1) dims.emplace_back(row_stride, rows);
+  if (cols != 1) dims.emplace_back(col_stride, cols);
+  std::sort(dims.begin(), dims.end());
+  int64_t dense = 1;
+  for (const auto& [stride, size] : dims) {
+    if (size < 1 || stride != dense) return false;
+    dense *= size;
+  }
+  return dense == numel;
+}
+
 std::optional<OperandView> ParseOperandView(const std::vector<int64_t>& ints) {
   if (ints.size() < 3 || (ints.size() - 3) % 2 != 0) return std::nullopt;
   OperandView v;
