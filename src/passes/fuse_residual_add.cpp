@@ -8,12 +8,9 @@
 namespace samq::passes {
 namespace {
 
-// The input index a producer takes its addend at, or -1 when it cannot take one.
-int AddendSlot(const ir::Node& n) {
-  if (n.domain != "com.samq" || n.outputs.size() != 1) return -1;
-  if (n.op_type == "QMatMul" && n.inputs.size() >= 5 && n.inputs.size() <= 6) return 8;
-  if (n.op_type == "RowGather" && n.inputs.size() == 2) return 2;
-  return -1;
+// Whether `n` can take an addend (as input 2).
+bool GatherWithoutAddend(const ir::Node& n) {
+  return n.domain == "com.samq" && n.op_type == "RowGather" && n.inputs.size() == 2 && n.outputs.size() == 1;
 }
 
 }  // namespace
@@ -44,9 +41,7 @@ int FuseResidualAdd(ir::Graph& g, const std::map<std::string, ir::TensorType>& t
       const int pi = produced_at(value);
       if (pi < 0 || drop[pi] || readers.OnlyReader(value) != static_cast<int>(ai)) continue;
       ir::Node& producer = g.nodes[pi];
-      const int slot = AddendSlot(producer);
-      if (slot < 0 || produced_at(addend) >= pi) continue;
-      producer.inputs.resize(static_cast<size_t>(slot));  // absent optional inputs stay ""
+      if (!GatherWithoutAddend(producer) || produced_at(addend) >= pi) continue;
       producer.inputs.push_back(addend);
       producer.outputs[0] = add.outputs[0];
       drop[ai] = true;

@@ -209,8 +209,8 @@ Status Session::Impl::Compile() {
       // Two dense integer convs in a row hand over NHWC codes (after FuseQMBConv took its convs).
       if (registry->Find("com.samq", "QConvPair")) passes::FuseQConvPair(g);
     }
-    // Last: the passes above match QMatMul and RowGather nodes without an addend.
-    if (options.fuse_residual_add) {
+    // After FuseRowGather, whose gathers take the addends.
+    if (options.fuse_residual_add && registry->Find("com.samq", "RowGather")) {
       TypeMap add_types;  // the pass folds only Adds of two same-shape float32 operands
       SAMQ_RETURN_IF_ERROR(InferGraphTypes(g, opset, *registry, add_types));
       passes::FuseResidualAdd(g, add_types);

@@ -86,8 +86,8 @@ struct SessionOptions {
   // Chains of Pad / Reshape / Transpose / Slice that only move whole rows (SAM ViT's window
   // partition and unpartition) become one com.samq RowGather (passes/fuse_row_gather.h).
   bool fuse_row_gather = true;
-  // With optimize: a residual Add (x + f(x)) folds into the QMatMul or RowGather computing f(x),
-  // which adds x as it writes (passes/fuse_residual_add.h): one pass over memory less per block.
+  // With optimize: a residual Add (x + unpartition(f(x))) folds into the RowGather computing the
+  // unpartition, which adds x as it writes (passes/fuse_residual_add.h): one pass less per block.
   bool fuse_residual_add = true;
 };
 

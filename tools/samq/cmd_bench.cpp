@@ -384,7 +384,7 @@ void AddBenchCommand(CLI::App& root, ActionMap& actions) {
   cmd->add_flag("--no-row-gather", args->no_row_gather,
                 "Keep layout chains (window partition/unpartition) as separate nodes (A/B timing of passes/fuse_row_gather)");
   cmd->add_flag("--no-fuse-residual-add", args->no_fuse_residual_add,
-                "Keep residual Adds separate from the QMatMul / RowGather before them (A/B timing of passes/fuse_residual_add)");
+                "Keep residual Adds separate from the window unpartition (RowGather) before them (A/B timing of passes/fuse_residual_add)");
   cmd->add_flag("--no-channels-last-depthwise", args->no_channels_last_depthwise,
                 "Keep TinyViT's local convs NCHW between two transposes (A/B timing of passes/fuse_channels_last_depthwise)");
   AddPrecisionOption(cmd, &args->precision);

@@ -36,20 +36,12 @@ memory::desc DstDesc(int64_t m, int64_t n, const QuantParams& p) {
   return p.requantize ? memory::desc({m, n}, ActType(p.y_u8), memory::dims{n, 1}) : DenseDesc({m, n});
 }
 
-// The addend's post-op comes after the bias's (QuantParams::addend: no GELU, no requantizing).
-int AddendPostOp(const QuantParams& p) { return p.bias.empty() ? 0 : 1; }
-
 dnnl::matmul::primitive_desc MakePd(int64_t m, int64_t k, int64_t n, const QuantParams& p) {
   const memory::desc src({m, k}, ActType(p.u8), memory::dims{k, 1});
   const memory::desc wei({k, n}, memory::data_type::s8, memory::format_tag::any);
   const memory::desc bias({1, n}, memory::data_type::f32, memory::dims{n, 1});
-  dnnl::primitive_attr attr = MakeQuantAttr(p, bias);
-  if (p.addend) {  // y = (acc * scale + b) + r, the folded Add's own sum
-    dnnl::post_ops po = attr.get_post_ops();
-    po.append_binary(dnnl::algorithm::binary_add, DenseDesc({m, n}));
-    attr.set_post_ops(po);
-  }
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, DstDesc(m, n, p)), attr, Engine());
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, DstDesc(m, n, p)), MakeQuantAttr(p, bias),
+                                      Engine());
 }
 
 class QMatMulKernel final : public rt::Kernel {
@@ -71,9 +63,6 @@ class QMatMulKernel final : public rt::Kernel {
     if (x.dtype() != x_type || x.numel() == 0 || ctx.input(3).raw() != p_.weights.raw())
       return fallback_->Run(ctx);
     const int64_t rows = x.numel() / k_;
-    const Tensor* addend = p_.addend ? &ctx.input(8) : nullptr;
-    if (addend && (addend->dtype() != DType::kFloat32 || addend->shape() != ctx.output_type(0).dims))
-      return fallback_->Run(ctx);  // the reference names the mismatch
     std::lock_guard<std::mutex> lock(cache_.mu);
     QMatMulEntry* e = cache_.Find({rows});
     if (!e) e = cache_.Insert({rows}, MakeEntry(rows));
@@ -93,9 +82,6 @@ class QMatMulKernel final : public rt::Kernel {
     if (!p_.bias.empty())
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
           memory(memory::desc({1, n_}, memory::data_type::f32, memory::dims{n_, 1}), Engine(), p_.bias.data());
-    if (addend)
-      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(AddendPostOp(p_)) | DNNL_ARG_SRC_1] =
-          memory(DenseDesc({rows, n_}), Engine(), const_cast<void*>(addend->raw()));
     if (p_.requantize && p_.y_column_scales.empty()) {
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(RequantDivisorPostOp(p_)) | DNNL_ARG_SRC_1] = y_scale_mem_;
       if (p_.y_zero_point != 0) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST] = y_zp_mem_;

@@ -38,9 +38,6 @@ bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, boo
   if (x_type != DType::kFloat32 && !(codes_ok && p->x_codes))
     return *why = "input is " + std::string(dtype_name(x_type)) + ", not float32", false;
   p->requantize = info.node.has_input(7);
-  p->addend = info.node.has_input(8);
-  if (p->addend && (p->requantize || !codes_ok))
-    return *why = "an addend needs a QMatMul with a float32 output", false;
   if (p->requantize) {
     const Tensor *ys = c(6), *yz = c(7);
     if (!codes_ok) return *why = "output requantization is QMatMul's only", false;

@@ -38,9 +38,6 @@ struct QuantParams {
   // Per output column instead (passes/fuse_attention_codes): one scale and zero point each,
   // folded by ReadQuantParams into out_scales and bias (not with a GELU).
   std::vector<float> y_column_scales, y_column_zero_points;
-  // passes/fuse_residual_add: QMatMul input 8, a float32 tensor of the output's shape added last
-  // (a binary-add post-op after the bias; float32 output only).
-  bool addend = false;
 };
 // `channels`: the output channels (N of [K,N], M of OIHW); `u8_wanted` picks the candidate.
 // `codes_ok`: the op may take 8-bit codes as x and requantize its output (QMatMul); otherwise

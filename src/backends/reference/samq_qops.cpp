@@ -5,16 +5,13 @@
 //   QMatMul(x, s_x, zp_x, W[K,N] int8, s_w[, b][, s_y, zp_y])
 //       = QuantDequant(x) @ (W * s_w) (+ b), then QuantizeLinear(., s_y, zp_y) when s_y/zp_y are given
 //         (scalars, or [N]: one per output column)
-//   QMatMul(..., r) (input 8, float32 output only) = QMatMul(...) + r, r of the output's shape:
-//         a residual Add folded in by passes/fuse_residual_add
-//   QMatMulGelu(same inputs but r) = QMatMul with the erf GELU before the output's QuantizeLinear
+//   QMatMulGelu(same inputs) = QMatMul with the erf GELU before the output's QuantizeLinear
 //   QConv(x, s_x, zp_x, W int8, s_w[, b], attrs)  = Conv(QuantDequant(x), W * s_w[, b], attrs)
 // A QMatMul's x may also be the 8-bit codes of QuantizeLinear(x, s_x, zp_x) itself (type of zp_x):
 // passes/fuse_requantize hands a QMatMul's codes straight to the next one that way.
 // The reference kernels compute exactly those right-hand sides (dequantize, then the float
 // reference MatMul/Conv), so they are the oracle the integer kernels are tested against, and
 // they equal the unfolded ONNX graph bit for bit.
-#include <algorithm>
 #include <cmath>
 
 #include "backends/reference/conv_geometry.h"
@@ -155,12 +152,6 @@ Status InferQMatMul(rt::InferContext& ctx) {
   SAMQ_RETURN_IF_ERROR(CheckActivationParams(ctx, /*codes_ok=*/true));
   SAMQ_RETURN_IF_ERROR(CheckWeight(ctx, 2, 1));
   SAMQ_ASSIGN_OR_RETURN(const DType out_type, QMatMulOutputType(ctx));
-  if (ctx.node().has_input(8)) {
-    if (ctx.node().op_type != "QMatMul") return ctx.Error("the addend (input 8) is QMatMul's only");
-    if (out_type != DType::kFloat32) return ctx.Error("an addend (input 8) needs a float32 output, not codes");
-    const DType r = ctx.input_type(8).dtype;
-    if (r != DType::kUndefined && r != DType::kFloat32) return ctx.Error("addend is {}, float32 expected", dtype_name(r));
-  }
   const auto& x = ctx.input_type(0);
   const auto& w = ctx.input_type(3);
   if (!x.rank_known || !w.rank_known) {
@@ -173,11 +164,6 @@ Status InferQMatMul(rt::InferContext& ctx) {
     return ctx.Error("input {} and weights {} differ in K", x.str(), w.str());
   Shape out(x.dims.begin(), x.dims.end() - 1);
   out.push_back(w.dims[1]);
-  if (ctx.node().has_input(8)) {
-    const auto& r = ctx.input_type(8);
-    if (r.fully_known() && std::all_of(out.begin(), out.end(), [](int64_t d) { return d >= 0; }) && r.dims != out)
-      return ctx.Error("addend {} and output {} differ in shape", r.str(), shape_str(out));
-  }
   ctx.set_output(0, out_type, out);
   return Status::Ok();
 }
@@ -248,15 +234,6 @@ Status RunRefQMatMulImpl(rt::KernelContext& ctx, bool gelu) {
     float* yv = y.data<float>();
     for (int64_t i = 0; i < y.numel(); ++i) yv[i] += b.data<float>()[i % n];
   }
-  if (ctx.has_input(8)) {  // the residual Add passes/fuse_residual_add absorbed: y + r
-    const Tensor& r = ctx.input(8);
-    if (r.dtype() != DType::kFloat32 || r.shape() != y.shape())
-      return ctx.Error("addend {} {} does not match the output {}", dtype_name(r.dtype()), shape_str(r.shape()),
-                       shape_str(y.shape()));
-    float* yv = y.data<float>();
-    const float* rv = r.data<float>();
-    for (int64_t i = 0; i < y.numel(); ++i) yv[i] += rv[i];
-  }
   if (gelu) GeluErfExact(y);
   if (ctx.has_input(7)) RequantizeOutput(ctx, y);
   return Status::Ok();
@@ -313,7 +290,7 @@ rt::KernelCandidate RefQConvCandidate() { return rt::MakeStatelessKernel("ref.QC
 
 void RegisterSamqQuantOps(rt::OpRegistry& r) {
   r.Register(Schema("QuantDequant", 3, 3, InferQuantDequant, RunQuantDequant));
-  r.Register(Schema("QMatMul", 5, 9, InferQMatMul, RunRefQMatMul));
+  r.Register(Schema("QMatMul", 5, 8, InferQMatMul, RunRefQMatMul));
   r.Register(Schema("QConv", 5, 6, InferQConv, RunRefQConv));
 }
 
