@@ -171,6 +171,40 @@ TEST(QdqIntegerKernels, QConvRandomMatchesReference) {
   }
 }
 
+// oneDNN takes the bias as b / scale (its bias is added before the output scales): a channel whose
+// weight scale is 0 has no such quotient and takes the binary-add post-op instead. Its outputs are
+// the bias exactly; the other channels still match the exact formula.
+TEST(QdqIntegerKernels, ZeroWeightScaleChannelsKeepTheirBias) {
+  Tensor sx = Tensor::Scalar<float>(0.02f), zp = Tensor::Scalar<uint8_t>(120);
+  {
+    Tensor x = Random({37, 40}, 21, 1.5f), w = RandomInt8({40, 24}, 22), b = Random({24}, 23);
+    Tensor ws = Uniform({24}, 24, 0.005f, 0.02f);
+    for (int64_t c : {0, 5, 23}) ws.data<float>()[c] = 0.f;
+    std::vector<const Tensor*> ins{&x, &sx, &zp, &w, &ws, &b};
+    Tensor fast = Eval1(QNode("QMatMul", true), ins, CandidateName("QMatMul", "onednn.qmatmul_u8s8_"));
+    std::vector<double> exact, tol;
+    ExactQMatMul(x, 0.02f, 120, true, w, ws, &b, &exact, &tol);
+    for (int64_t i = 0; i < fast.numel(); ++i) {
+      ASSERT_LE(std::fabs(fast.data<float>()[i] - exact[i]), tol[i]) << "QMatMul element " << i;
+      if (ws.data<float>()[i % 24] == 0.f) {
+        ASSERT_EQ(fast.data<float>()[i], b.data<float>()[i % 24]) << i;
+      }
+    }
+  }
+  {
+    Tensor x = Random({1, 8, 12, 12}, 25, 1.5f), w = RandomInt8({16, 8, 3, 3}, 26), b = Random({16}, 27);
+    Tensor ws = Uniform({16}, 28, 0.005f, 0.03f);
+    ws.data<float>()[3] = 0.f;
+    std::vector<ir::Attribute> attrs = {AttrI("group", 1), AttrInts("strides", {1, 1}), AttrInts("pads", {1, 1, 1, 1}),
+                                        AttrInts("dilations", {1, 1}), AttrInts("kernel_shape", {3, 3})};
+    std::vector<const Tensor*> ins{&x, &sx, &zp, &w, &ws, &b};
+    Tensor fast = Eval1(QNode("QConv", true, attrs), ins, CandidateName("QConv", "onednn.qconv_u8s8_"));
+    Tensor ref = Eval1(QNode("QConv", true, attrs), ins, "ref.QConv");
+    ExpectClose(ref, fast, 2e-6 * 8 * 9, "QConv with a zero weight scale");
+    for (int64_t p = 0; p < 144; ++p) ASSERT_EQ(fast.data<float>()[3 * 144 + p], b.data<float>()[3]) << p;
+  }
+}
+
 TEST(QdqIntegerKernels, KernelNamesSayDtypeAndIsa) {
   // "onednn.qmatmul_u8s8_<isa>": the ISA part is what oneDNN picked on this machine.
   for (const char* op : {"QMatMul", "QConv"}) {

@@ -50,7 +50,10 @@ void Int8ConvNhwc::Run(const Shape& x, const void* src_nhwc, float* dst_nhwc) {
                                        {DNNL_ARG_WEIGHTS, e->weights},
                                        {DNNL_ARG_DST, memory(e->dst_nhwc, Engine(), dst_nhwc)}};
   if (p_.x_zero_point != 0) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zp_mem_;
-  if (!p_.bias.empty())
+  if (NativeBias(p_))
+    args[DNNL_ARG_BIAS] =
+        memory(memory::desc({e->out_channels}, memory::data_type::f32, tag::a), Engine(), p_.bias_over_scale.data());
+  else if (!p_.bias.empty())
     args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
         memory(memory::desc({1, e->out_channels, 1, 1}, memory::data_type::f32, tag::nchw), Engine(), p_.bias.data());
   dnnl::stream& s = ThreadStream();
@@ -79,11 +82,15 @@ std::unique_ptr<Int8ConvNhwc::Entry> Int8ConvNhwc::Create(const Shape& x) {
       pr.push_back(cp.window.pad_end[i]);
     }
     const memory::desc bias({1, os[1], 1, 1}, memory::data_type::f32, tag::nchw);
-    dnnl::convolution_forward::primitive_desc pd(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                        e->src, PlainWeights(p_.weights.shape(), cp.group, memory::data_type::s8, true),
-                                        e->dst_nhwc, strides, dil, pl, pr),
-        MakeQuantAttr(p_, bias), Engine());
+    const memory::desc wei = PlainWeights(p_.weights.shape(), cp.group, memory::data_type::s8, true);
+    using conv = dnnl::convolution_forward;
+    const conv::desc d =
+        NativeBias(p_) ? conv::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, e->src, wei,
+                                    memory::desc({os[1]}, memory::data_type::f32, tag::a), e->dst_nhwc, strides, dil,
+                                    pl, pr)
+                       : conv::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, e->src, wei,
+                                    e->dst_nhwc, strides, dil, pl, pr);
+    conv::primitive_desc pd(d, MakeQuantAttr(p_, bias), Engine());
     e->prim = dnnl::convolution_forward(pd);
     if (!(packed_ && packed_.get_desc() == pd.weights_desc()))
       packed_ = ReorderToNew(PlainWeights(p_.weights.shape(), cp.group, memory::data_type::s8, false),

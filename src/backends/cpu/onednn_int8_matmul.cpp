@@ -40,8 +40,9 @@ dnnl::matmul::primitive_desc MakePd(int64_t m, int64_t k, int64_t n, const Quant
   const memory::desc src({m, k}, ActType(p.u8), memory::dims{k, 1});
   const memory::desc wei({k, n}, memory::data_type::s8, memory::format_tag::any);
   const memory::desc bias({1, n}, memory::data_type::f32, memory::dims{n, 1});
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, DstDesc(m, n, p)), MakeQuantAttr(p, bias),
-                                      Engine());
+  const dnnl::matmul::desc d = NativeBias(p) ? dnnl::matmul::desc(src, wei, bias, DstDesc(m, n, p))
+                                             : dnnl::matmul::desc(src, wei, DstDesc(m, n, p));
+  return dnnl::matmul::primitive_desc(d, MakeQuantAttr(p, bias), Engine());
 }
 
 class QMatMulKernel final : public rt::Kernel {
@@ -79,9 +80,11 @@ class QMatMulKernel final : public rt::Kernel {
         {DNNL_ARG_WEIGHTS, e->weights},
         {DNNL_ARG_DST, memory(DstDesc(rows, n_, p_), Engine(), y.raw())}};
     if (p_.x_zero_point != 0) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zp_mem_;
-    if (!p_.bias.empty())
-      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
-          memory(memory::desc({1, n_}, memory::data_type::f32, memory::dims{n_, 1}), Engine(), p_.bias.data());
+    const memory::desc bias_desc({1, n_}, memory::data_type::f32, memory::dims{n_, 1});
+    if (NativeBias(p_))
+      args[DNNL_ARG_BIAS] = memory(bias_desc, Engine(), p_.bias_over_scale.data());
+    else if (!p_.bias.empty())
+      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] = memory(bias_desc, Engine(), p_.bias.data());
     if (p_.requantize && p_.y_column_scales.empty()) {
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(RequantDivisorPostOp(p_)) | DNNL_ARG_SRC_1] = y_scale_mem_;
       if (p_.y_zero_point != 0) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST] = y_zp_mem_;
@@ -138,6 +141,7 @@ std::string ProbeIsa(bool u8) {
     p.x_zero_point = 3;
     p.out_scales.assign(256, 0.5f);
     p.bias.assign(256, 0.f);
+    PrescaleBias(&p);
     return IsaTag(MakePd(256, 256, 256, p).impl_info_str());
   } catch (const dnnl::error&) {
     return "unavailable";

@@ -1,6 +1,7 @@
 #include "backends/cpu/onednn_int8_util.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "backends/cpu/fast_kernels.h"
@@ -86,7 +87,19 @@ bool ReadQuantParams(const rt::KernelBuildInfo& info, int64_t channels_axis, boo
       p->bias[c] = p->bias[c] / p->y_column_scales[c] + p->y_column_zero_points[c];
     }
   }
+  PrescaleBias(p);
   return true;
+}
+
+void PrescaleBias(QuantParams* p) {
+  p->bias_over_scale.clear();
+  if (p->bias.empty() || p->out_scales.empty()) return;
+  std::vector<float> q(p->bias.size());
+  for (size_t c = 0; c < q.size(); ++c) {
+    q[c] = p->bias[c] / p->out_scales[p->out_scales.size() == 1 ? 0 : c];
+    if (!std::isfinite(q[c])) return;
+  }
+  p->bias_over_scale = std::move(q);
 }
 
 // Built for AVX-512 too (picked at load time): same IEEE arithmetic, identical bits, 16 lanes.
@@ -172,7 +185,7 @@ dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::des
   attr.set_output_scales(p.out_scales.size() > 1 ? (1 << 1) : 0, p.out_scales);
   if (p.x_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
   dnnl::post_ops po;
-  if (!p.bias.empty()) po.append_binary(dnnl::algorithm::binary_add, bias_desc);
+  if (!p.bias.empty() && !NativeBias(p)) po.append_binary(dnnl::algorithm::binary_add, bias_desc);
   // The GELU after the bias, on the float result in registers (QMatMulGelu: MLP fc1 -> GELU).
   if (p.gelu) po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
   if (p.requantize && p.y_column_scales.empty()) {  // (per column: folded into scales and bias)

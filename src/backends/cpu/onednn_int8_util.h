@@ -4,9 +4,13 @@
 //
 // Arithmetic: y = s_x * s_w[c] * sum((q_x - zp_x) * w) + b[c]. oneDNN computes the int32 sum
 // exactly (u8/s8 x s8 -> s32; the source zero point is given to oneDNN as an attribute so the
-// compensation is exact integer math too), multiplies by the per-channel output scale
-// s_x * s_w[c] (one float32 product, as the reference's dequantized operands are) and adds b as
-// a binary post-op. The only difference from dequantize -> float op is float summation order.
+// compensation is exact integer math too) and applies the per-channel output scale
+// s_x * s_w[c] (one float32 product, as the reference's dequantized operands are) and the bias.
+// oneDNN 2.x adds its bias argument before the output scales (dst = scale * (acc + bias)), so
+// the kernels give it b[c] / scale[c]: a few float roundings from the reference's order (tests
+// bound them against the exact value). A binary-add post-op after the scaling would keep the
+// order, but costs the brgemm kernels as much as a third of a small-K layer's time (MobileSAM's
+// qkv, fc1 and proj: 6.5 of 42 ms); it stays for channels whose scale is zero.
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -27,6 +31,9 @@ struct QuantParams {
   Tensor weights;           // int8, as the node has them
   std::vector<float> out_scales;  // s_x * s_w[c], one per output channel (or 1)
   std::vector<float> bias;        // empty when the node has none
+  // The bias as oneDNN's bias argument wants it, b[c] / out_scales[c] (see above); empty without
+  // a bias, or when a quotient is not finite (a zero scale): then the binary post-op adds `bias`.
+  std::vector<float> bias_over_scale;
   bool gelu = false;              // com.samq QMatMulGelu: erf GELU as the last post-op
   // passes/fuse_requantize: x arrives as its 8-bit codes already, and/or the result leaves as
   // QuantizeLinear(y, y_scale, y_zero_point) codes (uint8 when y_u8, else int8).
@@ -66,14 +73,23 @@ inline dnnl::memory::data_type ActType(bool u8) {
   return u8 ? dnnl::memory::data_type::u8 : dnnl::memory::data_type::s8;
 }
 
+// Fills p->bias_over_scale from p->bias and p->out_scales (ReadQuantParams does; kernels that
+// build their own parameters call it).
+void PrescaleBias(QuantParams* p);
+// Whether the kernel passes p.bias_over_scale as the primitive's bias argument.
+inline bool NativeBias(const QuantParams& p) { return !p.bias_over_scale.empty(); }
+
 // Output scales (per channel when there is more than one), the source zero point, the bias
-// as a binary-add post-op with `bias_desc` (only when has_bias), then GELU (erf) when p.gelu;
+// as a binary-add post-op with `bias_desc` (only when there is one and NativeBias is false),
+// then GELU (erf) when p.gelu;
 // when p.requantize: division by y_scale (a binary post-op with a one-value f32 tensor, so the
 // quotient is the one QuantizeLinear computes), round half to even, then the destination zero
 // point (an integer added to an integer: exact) and saturation by oneDNN's conversion (per
 // output column the division is in the output scales instead, see QuantParams).
 dnnl::primitive_attr MakeQuantAttr(const QuantParams& p, const dnnl::memory::desc& bias_desc);
 // The post-op index of the y_scale divisor (after the bias and the GELU, when there are).
-inline int RequantDivisorPostOp(const QuantParams& p) { return (p.bias.empty() ? 0 : 1) + (p.gelu ? 1 : 0); }
+inline int RequantDivisorPostOp(const QuantParams& p) {
+  return (p.bias.empty() || NativeBias(p) ? 0 : 1) + (p.gelu ? 1 : 0);
+}
 
 }  // namespace samq::backends::onednn
