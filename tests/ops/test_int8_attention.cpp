@@ -93,6 +93,69 @@ TEST(Int8AttentionOperands, CopiedCodeRowsAddTheOffsetAndSum) {
         }
 }
 
+// Packing K and V from codes (PackAttentionOperand: AVX-512 gathers and interleaves where the CPU
+// has them, attention_code_pack.h, the portable lines elsewhere) against the layout's definition:
+// codes[(g * ld + j) * 4 + t] = signed code of (depth 4g + t, column j), zero past the depth and the
+// columns, col_sum[j] = the column's sum. K runs along the depth (key rows), V along the columns;
+// sizes around 16 and 4 (tails of the gathers, the interleave and the last key group), depths not
+// a multiple of 4 (the portable path), u8 and s8 codes, and the packing reused for a second batch.
+TEST(Int8AttentionOperands, PackedCodesFollowTheLayout) {
+  std::mt19937 gen(8);
+  std::uniform_int_distribution<int> byte(0, 255);
+  using backends::fast::AttentionOperandQuant;
+  using backends::fast::OperandSource;
+  using backends::fast::PackedOperand;
+  for (bool u8 : {true, false}) {
+    AttentionOperandQuant q;
+    q.u8 = u8;
+    q.qmin = u8 ? 0.0f : -128.0f;
+    q.qmax = u8 ? 255.0f : 127.0f;
+    for (bool key_rows : {true, false}) {
+      for (int64_t depth : {4, 32, 49, 30}) {
+        for (int64_t cols : {1, 16, 17, 49, 32}) {
+          // K: element (c, j) at j * stride + c (a key's depth contiguous, keys a qkv row apart).
+          // V: element (k, c) at k * stride + c (a key's columns contiguous).
+          const int64_t stride = (key_rows ? depth : cols) * 3 + 5, lines = key_rows ? cols : depth;
+          // K is packed to its depth, V to whole key chunks of 16 (as the kernel calls it).
+          const int64_t ld = (cols + 15) / 16 * 16, padded = key_rows ? depth : (depth + 15) / 16 * 16;
+          const int64_t groups = (padded + 3) / 4;
+          PackedOperand out;
+          for (int batch = 0; batch < 2; ++batch) {
+            std::vector<uint8_t> src(static_cast<size_t>(lines * stride + 7));
+            for (auto& b : src) b = static_cast<uint8_t>(byte(gen));
+            auto at = [&](int64_t c, int64_t j) { return key_rows ? j * stride + c : c * stride + j; };
+            std::vector<int8_t> want(static_cast<size_t>(groups * ld * 4), 0);
+            std::vector<int32_t> want_sum(static_cast<size_t>(ld), 0);
+            for (int64_t c = 0; c < depth; ++c)
+              for (int64_t j = 0; j < cols; ++j) {
+                const uint8_t b = src[at(c, j) + 3];
+                const int32_t code = u8 ? b - 128 : static_cast<int8_t>(b);
+                want[((c / 4) * ld + j) * 4 + c % 4] = static_cast<int8_t>(code);
+                want_sum[j] += code;
+              }
+            OperandSource s;
+            s.codes = src.data();
+            s.at = 3;
+            if (key_rows)
+              backends::fast::PackAttentionOperand(s, depth, padded, 1, cols, stride, ld, q, &out);
+            else
+              backends::fast::PackAttentionOperand(s, depth, padded, stride, cols, 1, ld, q, &out);
+            const std::string what = (key_rows ? "K" : "V") + std::string(u8 ? " u8" : " s8") + " depth " +
+                                     std::to_string(depth) + " cols " + std::to_string(cols) + " batch " +
+                                     std::to_string(batch);
+            ASSERT_GE(out.codes.size(), want.size()) << what;
+            EXPECT_EQ(std::vector<int8_t>(out.codes.begin(), out.codes.begin() + static_cast<int64_t>(want.size())),
+                      want)
+                << what;
+            for (size_t i = want.size(); i < out.codes.size(); ++i) ASSERT_EQ(out.codes[i], 0) << what << " at " << i;
+            EXPECT_EQ(out.col_sum, want_sum) << what;
+          }
+        }
+      }
+    }
+  }
+}
+
 // The operands' quantizing rows (int8_attention_operands.h) give QuantizeLinear's codes for every
 // value, ties, saturation, infinities and NaN included, plus the offset that changes the code
 // type, and their row and column sums; contiguous and strided rows, lengths not a multiple of 16.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backends/cpu/attention_code_pack.h"
 #include "backends/cpu/fast_kernels.h"
 #include "core/quantize_math.h"
 
@@ -168,6 +169,9 @@ void PackAttentionOperand(const OperandSource& src, int64_t depth, int64_t padde
     // K: each column (key) is a contiguous line of depths. Quantize the lines ([cols][4 *
     // groups], the depth tail zero), then move each line's 4-byte groups to their packed places
     // (a transpose of 32-bit words).
+    if (src.codes && PackKeyCodesAvx512(static_cast<const uint8_t*>(src.codes) + src.at, q.u8, depth, cols, jstride,
+                                        ld, out->codes.data(), out->col_sum.data()))
+      return;
     const int64_t pitch = groups * 4;
     KeepOrZero(&out->lines, static_cast<size_t>(cols * pitch));
     int8_t* lines = out->lines.data();
@@ -179,6 +183,10 @@ void PackAttentionOperand(const OperandSource& src, int64_t depth, int64_t padde
   }
   // V (or any other layout): one line per depth ([4 * groups][cols], lines past the depth zero),
   // then four lines interleaved per group.
+  if (src.codes && jstride == 1 &&
+      PackValueCodesAvx512(static_cast<const uint8_t*>(src.codes) + src.at, q.u8, depth, dstride, cols, ld,
+                           out->codes.data(), out->col_sum.data()))
+    return;
   KeepOrZero(&out->lines, static_cast<size_t>(groups * 4 * cols));
   int8_t* lines = out->lines.data();
   OperandRowsToBytes<int8_t>(src, dstride, jstride, depth, cols, q, offset, lines, cols, nullptr,
